@@ -1,0 +1,1 @@
+"""Typed access to the data directories (knowledge/, faq/, rules/): the notices' facts as pydantic models."""

@@ -1,0 +1,45 @@
+"""The provinces we serve, and how a user's words name one."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.content.loader import ROOT, load_model
+
+
+class Province(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z]+$")
+    name: str = Field(min_length=2)
+    aliases: tuple[str, ...] = ()
+    notice: str
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+class ProvinceTable(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    provinces: tuple[Province, ...] = Field(min_length=1)
+
+    def get(self, province_id: str | None) -> Province | None:
+        return next((p for p in self.provinces if p.id == province_id), None)
+
+    def mentioned_in(self, text: str) -> Province | None:
+        """The province a message names, preferring the longest name ("石家庄考点" over "石家庄")."""
+        hits = [(len(n), p) for p in self.provinces for n in p.names if len(n) > 1 and n in text]
+        return max(hits, key=lambda hit: hit[0])[1] if hits else None
+
+    def exact(self, text: str) -> Province | None:
+        """The province a message is nothing but the name of, single-character aliases included."""
+        return next((p for p in self.provinces if text in p.names), None)
+
+
+@cache
+def provinces() -> ProvinceTable:
+    return load_model(ROOT / "knowledge" / "provinces.yaml", ProvinceTable)
