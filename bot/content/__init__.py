@@ -1,1 +1,1 @@
-"""Typed access to the data directories (knowledge/, faq/, rules/): the notices' facts as pydantic models."""
+"""Typed access to the data in knowledge/, faq/ and rules/: the notices' facts as models."""

@@ -1,4 +1,4 @@
-"""Loads YAML data files into pydantic models, naming the file, entry and field when one is broken."""
+"""Loads YAML data files into pydantic models, naming file, entry and field when one is broken."""
 
 from __future__ import annotations
 

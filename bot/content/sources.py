@@ -11,4 +11,6 @@ class Source(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     notice: str = Field(pattern=r"^[a-z0-9-]+$")
-    section: str = Field(min_length=1, description="as the notice numbers it, e.g. 二(七) or 附件3 问题5")
+    section: str = Field(
+        min_length=1, description="as the notice numbers it, e.g. 二(七) or 附件3 问题5"
+    )

