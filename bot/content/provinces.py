@@ -26,18 +26,36 @@ class ProvinceTable(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     provinces: tuple[Province, ...] = Field(min_length=1)
+    other_regions: tuple[str, ...] = ()
+    declarations: tuple[str, ...] = ()
+    question_markers: tuple[str, ...] = ()
+
+    @property
+    def served(self) -> str:
+        """The provinces we serve, as a user reads them: 江西、辽宁、河北、四川."""
+        return "、".join(p.name for p in self.provinces)
 
     def get(self, province_id: str | None) -> Province | None:
         return next((p for p in self.provinces if p.id == province_id), None)
 
     def mentioned_in(self, text: str) -> Province | None:
-        """The province a message names, preferring the longest name ("石家庄考点" over "石家庄")."""
+        """The province a message names, preferring the longest name (石家庄考点 over 石家庄)."""
         hits = [(len(n), p) for p in self.provinces for n in p.names if len(n) > 1 and n in text]
         return max(hits, key=lambda hit: hit[0])[1] if hits else None
 
     def exact(self, text: str) -> Province | None:
         """The province a message is nothing but the name of, single-character aliases included."""
         return next((p for p in self.provinces if text in p.names), None)
+
+    def unserved_in(self, text: str) -> str | None:
+        """A region we have no notice for, named in the message."""
+        return next((r for r in self.other_regions if r in text), None)
+
+    def declares(self, text: str) -> bool:
+        """Whether a sentence says which province the user belongs to (not just mentions one)."""
+        return any(w in text for w in self.declarations) and not any(
+            q in text for q in self.question_markers
+        )
 
 
 @cache
