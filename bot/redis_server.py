@@ -45,6 +45,10 @@ def ensure_embedded(data_dir: Path) -> Path:
     return sock
 
 
+def embedded_running(data_dir: Path) -> bool:
+    return _answers(data_dir.resolve() / SOCKET_NAME)
+
+
 def stop_embedded(data_dir: Path) -> None:
     """Shuts the embedded server down, saving its data first."""
     sock = data_dir.resolve() / SOCKET_NAME

@@ -1,0 +1,38 @@
+"""Loads and cross-checks every data file once, so a broken one stops the start."""
+
+from __future__ import annotations
+
+from bot.content.faq import faq_entries
+from bot.content.knowledge import notices
+from bot.content.loader import ContentError
+from bot.content.menu import menu
+from bot.content.provinces import provinces
+from bot.content.texts import texts
+
+
+def load_all() -> None:
+    """Validates every data file and the references between them; raises ContentError."""
+    texts()
+    menu()
+    check_faq_references()
+
+
+def check_faq_references() -> None:
+    """Every FAQ answer cites a notice we hold and names only provinces we serve."""
+    known, table = notices(), provinces()
+    problems = []
+    for entry in faq_entries():
+        cited = [entry.source] if entry.source else []
+        cited += [answer.source for answer in entry.by_province.values()]
+        problems += [
+            f"faq entry '{entry.id}': cites unknown notice '{s.notice}'"
+            for s in cited
+            if s.notice not in known
+        ]
+        problems += [
+            f"faq entry '{entry.id}': unknown province '{p}'"
+            for p in (*entry.by_province, *entry.silent)
+            if table.get(p) is None
+        ]
+    if problems:
+        raise ContentError("\n".join(problems))

@@ -1,0 +1,39 @@
+"""The bot's own words (knowledge/replies.yaml): welcome, help, and the replies of the core."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.content.loader import ROOT, load_model
+
+Said = str  # a non-empty user-facing text; placeholders in {braces}
+
+
+class BotTexts(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    welcome: Said = Field(min_length=1)
+    help: Said = Field(min_length=1)
+    unsupported: Said = Field(min_length=1)
+    voice_unrecognized: Said = Field(min_length=1)
+    province_set: Said = Field(min_length=1)
+    province_unserved: Said = Field(min_length=1)
+    more_none: Said = Field(min_length=1)
+    handoff_started: Said = Field(min_length=1)
+    handoff_ended: Said = Field(min_length=1)
+    cancelled: Said = Field(min_length=1)
+    nothing_to_cancel: Said = Field(min_length=1)
+    no_answer: Said = Field(min_length=1)
+    not_open_yet: Said = Field(min_length=1)
+    rate_limited: Said = Field(min_length=1)
+    busy: Said = Field(min_length=1)
+    internal_error: Said = Field(min_length=1)
+    unknown_province: Said = Field(min_length=1)
+    province_choose: Said = Field(min_length=1)
+
+
+@cache
+def texts() -> BotTexts:
+    return load_model(ROOT / "knowledge" / "replies.yaml", BotTexts)

@@ -1,0 +1,194 @@
+"""A local fake of the WeChat API over real HTTP: the one thing we cannot reach, so the one fake.
+
+It issues access tokens (and counts them), accepts customer-service, template and mass sends,
+media upload and download and menu creation, records every call, and can be told to answer the
+next calls with an error code. Tests, local mode and the benchmarks use it. Control endpoints
+live under /_fake/.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.serving import BaseWSGIServer, make_server
+
+ERRMSG = {
+    40001: "invalid credential, access_token is invalid or not latest",
+    40014: "invalid access_token",
+    42001: "access_token expired",
+    43004: "require subscribe",
+    43101: "user refuse to accept the msg",
+    45009: "reach max api daily quota limit",
+    45047: "out of response count limit",
+    40007: "invalid media_id",
+}
+
+
+@dataclass
+class FakeState:
+    """What the fake has seen and will do; guarded by one lock (the server is threaded)."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    tokens: set[str] = field(default_factory=set)
+    token_requests: int = 0
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[tuple[str | None, int]] = field(default_factory=list)
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+
+    def next_failure(self, path: str) -> int | None:
+        for i, (only, code) in enumerate(self.failures):
+            if only is None or only == path:
+                del self.failures[i]
+                return code
+        return None
+
+
+def create_fake_app(state: FakeState | None = None) -> Flask:
+    state = state or FakeState()
+    app = Flask("fake_wechat")
+    app.extensions["fake_state"] = state
+
+    def error(code: int) -> Response:
+        return jsonify(errcode=code, errmsg=ERRMSG.get(code, "fake error"))
+
+    @app.get("/cgi-bin/token")
+    def token() -> Response:
+        with state.lock:
+            state.token_requests += 1
+            if (code := state.next_failure("token")) is not None:
+                return error(code)
+            issued = "fake-token-" + secrets.token_hex(8)
+            state.tokens.add(issued)
+        return jsonify(access_token=issued, expires_in=7200)
+
+    def api(name: str, result: dict[str, Any] | None = None) -> Response:
+        """Checks the token, applies a scheduled failure, records the call."""
+        with state.lock:
+            call = {"api": name, "at": time.time(), "args": dict(request.args)}
+            # wechatpy posts JSON without a JSON content type, as WeChat tolerates.
+            if (body := request.get_json(force=True, silent=True)) is not None:
+                call["body"] = body
+            state.calls.append(call)
+            if request.args.get("access_token") not in state.tokens:
+                call["errcode"] = 40001
+                return error(40001)
+            if (code := state.next_failure(name)) is not None:
+                call["errcode"] = code
+                return error(code)
+            call["errcode"] = 0
+        return jsonify(errcode=0, errmsg="ok", **(result or {}))
+
+    @app.post("/cgi-bin/message/custom/send")
+    def custom_send() -> Response:
+        return api("custom_send")
+
+    @app.post("/cgi-bin/message/template/send")
+    def template_send() -> Response:
+        return api("template_send", {"msgid": next(state.ids)})
+
+    @app.post("/cgi-bin/message/mass/sendall")
+    def mass_send() -> Response:
+        return api("mass_send", {"msg_id": next(state.ids)})
+
+    @app.post("/cgi-bin/menu/create")
+    def menu_create() -> Response:
+        return api("menu_create")
+
+    @app.post("/cgi-bin/media/upload")
+    def media_upload() -> Response:
+        upload = request.files.get("media")
+        if upload is None:
+            return error(41005)
+        media_id = "fake-media-" + secrets.token_hex(8)
+        response = api(
+            "media_upload",
+            {
+                "type": request.args.get("type", "image"),
+                "media_id": media_id,
+                "created_at": int(time.time()),
+            },
+        )
+        if response.get_json()["errcode"] == 0:
+            with state.lock:
+                state.media[media_id] = (upload.read(), upload.mimetype or "image/jpeg")
+        return response
+
+    @app.get("/cgi-bin/media/get")
+    def media_get() -> Response:
+        checked = api("media_get")
+        if checked.get_json()["errcode"] != 0:
+            return checked
+        found = state.media.get(request.args.get("media_id", ""))
+        if found is None:
+            return error(40007)
+        return Response(found[0], content_type=found[1])
+
+    _control_endpoints(app, state)
+    return app
+
+
+def _control_endpoints(app: Flask, state: FakeState) -> None:
+    @app.get("/_fake/calls")
+    def calls() -> Response:
+        """Recorded calls, optionally only those to one user and after an index."""
+        since = int(request.args.get("since", 0))
+        touser = request.args.get("touser")
+        with state.lock:
+            picked = [
+                {"index": i, **c}
+                for i, c in enumerate(state.calls)
+                if i >= since and (touser is None or c.get("body", {}).get("touser") == touser)
+            ]
+            return jsonify(
+                calls=picked, token_requests=state.token_requests, next=len(state.calls)
+            )
+
+    @app.post("/_fake/fail")
+    def fail() -> Response:
+        """Schedules error codes: {"errcode": 45009, "times": 2, "api": "custom_send"}."""
+        spec = request.get_json()
+        with state.lock:
+            state.failures += [(spec.get("api"), int(spec["errcode"]))] * int(spec.get("times", 1))
+        return jsonify(ok=True)
+
+    @app.post("/_fake/media")
+    def put_media() -> Response:
+        """Stores bytes as if a user had sent them, returning the MediaId WeChat would give."""
+        media_id = "user-media-" + secrets.token_hex(8)
+        with state.lock:
+            state.media[media_id] = (request.get_data(), request.content_type or "image/jpeg")
+        return jsonify(media_id=media_id)
+
+    @app.post("/_fake/expire-tokens")
+    def expire_tokens() -> Response:
+        with state.lock:
+            state.tokens.clear()
+        return jsonify(ok=True)
+
+
+class FakeWeChat:
+    """The fake served on 127.0.0.1 from a background thread; `url` is its base URL."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.state = FakeState()
+        self._server: BaseWSGIServer = make_server(
+            "127.0.0.1", port, create_fake_app(self.state), threaded=True
+        )
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def start(self) -> FakeWeChat:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()

@@ -1,0 +1,29 @@
+"""Events WeChat sends about the user's relation to the account rather than things they say."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.content.provinces import provinces
+from bot.content.texts import texts
+from bot.conversation import Context
+from bot.messages import Reply, Silence
+
+log = logging.getLogger(__name__)
+
+
+def welcome(ctx: Context) -> str:
+    """Greets a new follower and asks for their province."""
+    return texts().welcome.format(served=provinces().served)
+
+
+def forget(ctx: Context) -> Reply:
+    """The user unfollowed: delete their conversation data, as WeChat's rules require."""
+    ctx.forget_user()
+    return Silence()
+
+
+def acknowledge(ctx: Context) -> Reply:
+    """Events that need no answer (menu links, location reports, send-job reports)."""
+    log.debug("event %s acknowledged", ctx.msg.event)
+    return Silence()

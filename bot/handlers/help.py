@@ -1,0 +1,40 @@
+"""What the bot can do: help, and a friendly word for messages it does not serve."""
+
+from __future__ import annotations
+
+from bot.content.provinces import provinces
+from bot.content.texts import texts
+from bot.conversation import Context
+
+
+def show_help(ctx: Context) -> str:
+    """Lists what the bot can do and the user's current province."""
+    table = provinces()
+    current = table.get(ctx.profile.province)
+    return texts().help.format(
+        served=table.served, province=current.name if current else texts().unknown_province
+    )
+
+
+def unsupported(ctx: Context) -> str:
+    """Video, location, links…: say what the bot can take instead."""
+    return texts().unsupported
+
+
+def voice_unrecognized(ctx: Context) -> str:
+    return texts().voice_unrecognized
+
+
+def not_open_yet(ctx: Context) -> str:
+    """A menu feature whose conversation is not built yet: say so plainly."""
+    return texts().not_open_yet.format(feature=ctx.text)
+
+
+def photo_check_not_open_yet(ctx: Context) -> str:
+    return texts().not_open_yet.format(feature="照片自检")
+
+
+def no_answer(ctx: Context) -> str:
+    """Free text we cannot answer: say so honestly and offer a person."""
+    question = ctx.text if len(ctx.text) <= 30 else ctx.text[:30] + "…"
+    return texts().no_answer.format(question=question)

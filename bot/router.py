@@ -1,0 +1,82 @@
+"""The route table: which handler answers which message. The first matching route wins."""
+
+from __future__ import annotations
+
+import re
+
+from bot.content.menu import menu
+from bot.content.provinces import provinces
+from bot.conversation import Context, Predicate, Route
+from bot.handlers import cancel, events, handoff, help, paging, province
+from bot.messages import Inbound
+
+_EDGES = re.compile(r"^[\s\u3000，。！？、,.!?~～]+|[\s\u3000，。！？、,.!?~～]+$")
+
+
+def words_of(msg: Inbound) -> str:
+    """What the user said: text, a voice message's recognition, or what a menu click stands for."""
+    if msg.is_event and (msg.event or "").upper() == "CLICK":
+        return menu().says(msg.event_key)
+    return _EDGES.sub("", msg.text)
+
+
+# -- predicates ---------------------------------------------------------------------------------
+def event(*names: str) -> Predicate:
+    wanted = {n.upper() for n in names}
+    return lambda ctx: ctx.msg.is_event and (ctx.msg.event or "").upper() in wanted
+
+
+def says(*commands: str) -> Predicate:
+    wanted = {c.lower() for c in commands}
+    return lambda ctx: ctx.text.lower() in wanted
+
+
+def kind(*msg_types: str) -> Predicate:
+    return lambda ctx: ctx.msg.msg_type in msg_types
+
+
+def names_province(ctx: Context) -> bool:
+    table = provinces()
+    if table.exact(ctx.text) or ctx.text.removesuffix("省") in table.other_regions:
+        return True
+    named = table.mentioned_in(ctx.text) or table.unserved_in(ctx.text)
+    return named is not None and len(ctx.text) <= 20 and table.declares(ctx.text)
+
+
+def unheard_voice(ctx: Context) -> bool:
+    return ctx.msg.msg_type == "voice" and not ctx.text
+
+
+def has_text(ctx: Context) -> bool:
+    return bool(ctx.text)
+
+
+def always(ctx: Context) -> bool:
+    return True
+
+
+# -- the table ----------------------------------------------------------------------------------
+# Note: order matters. Events come first; then commands that work in every state (取消 ends a
+# handoff or a flow); then the handoff, which forwards everything else to the staff; then the
+# commands, the active flow, images, and last free text.
+ROUTES: tuple[Route, ...] = (
+    Route(event("subscribe"), events.welcome),
+    Route(event("unsubscribe"), events.forget),
+    Route(
+        event("SCAN", "VIEW", "LOCATION", "TEMPLATESENDJOBFINISH", "MASSSENDJOBFINISH"),
+        events.acknowledge,
+    ),
+    Route(says("取消", "退出", "结束", "结束人工"), cancel.cancel),
+    Route(handoff.is_active, handoff.forward),
+    Route(says("帮助", "help", "菜单", "?", "？", "你好", "您好", "hi", "hello"), help.show_help),
+    Route(says("更多", "下一页"), paging.next_page),
+    Route(says("人工", "人工客服", "转人工", "客服", "联系人工"), handoff.start),
+    Route(says("选择考区", "切换考区", "设置考区", "考区", "选择省份"), province.choose),
+    Route(names_province, province.set_province),
+    Route(says("材料清单", "我的审核", "审核状态"), help.not_open_yet),
+    Route(kind("image"), help.photo_check_not_open_yet),
+    Route(unheard_voice, help.voice_unrecognized),
+    Route(kind("event"), events.acknowledge),
+    Route(has_text, help.no_answer),
+    Route(always, help.unsupported),
+)

@@ -1,0 +1,96 @@
+"""The long-lived parts a process needs, wired once from settings (web, worker and chat alike)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import string
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import redis
+from rq import Queue
+
+from bot.envelope import Envelope
+from bot.redis_server import connect
+from bot.settings import Settings
+from bot.store import Store
+from bot.wechat_api import SharedTokenClient, WeChatApi
+
+LOCAL_FILE = "local-wechat.json"
+
+
+@dataclass(frozen=True)
+class LocalCredentials:
+    """Development credentials for local mode, made once per data directory (never a constant)."""
+
+    token: str
+    appid: str
+    secret: str
+    aes_key: str
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path) -> LocalCredentials:
+        path = data_dir / LOCAL_FILE
+        if not path.exists():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            alphabet = string.ascii_letters + string.digits
+            made = cls(
+                token=secrets.token_hex(16),
+                appid="wxlocal" + secrets.token_hex(5),
+                secret=secrets.token_hex(16),
+                aes_key="".join(secrets.choice(alphabet) for _ in range(43)),
+            )
+            draft = data_dir / f".{LOCAL_FILE}.{os.getpid()}"
+            draft.write_text(json.dumps(made.__dict__), encoding="utf-8")
+            draft.chmod(0o600)
+            # Several workers may start at once: link() is atomic, so exactly one file wins.
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+            draft.unlink()
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+
+class Services:
+    """Settings, Redis, the store, the job queue and the WeChat API client of one process."""
+
+    def __init__(self, settings: Settings, client: redis.Redis | None = None) -> None:
+        self.settings = settings
+        self.redis = client if client is not None else connect(settings)
+        self.store = Store(self.redis, profile_days=settings.profile_days)
+        self.queue = Queue("yikao", connection=self.redis)
+        self.credentials = self._credentials()
+
+    def _credentials(self) -> LocalCredentials:
+        s = self.settings
+        if s.local_mode:
+            return LocalCredentials.for_data_dir(s.data_dir)
+        assert s.wechat_token and s.wechat_appid and s.wechat_secret  # checked by Settings
+        keys = s.aes_keys()
+        return LocalCredentials(
+            token=s.wechat_token.get_secret_value(),
+            appid=s.wechat_appid,
+            secret=s.wechat_secret.get_secret_value(),
+            aes_key=keys[0] if keys else "",
+        )
+
+    @cached_property
+    def envelope(self) -> Envelope:
+        keys = self.settings.aes_keys() or (
+            (self.credentials.aes_key,) if self.settings.local_mode else ()
+        )
+        return Envelope(
+            token=self.credentials.token,
+            appid=self.credentials.appid,
+            aes_keys=keys,
+            tolerance_seconds=self.settings.timestamp_tolerance_seconds,
+        )
+
+    @cached_property
+    def wechat(self) -> WeChatApi:
+        c = self.credentials
+        base = str(self.settings.wechat_api_base_url)
+        return WeChatApi(SharedTokenClient(c.appid, c.secret, base, self.store))

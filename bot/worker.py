@@ -1,0 +1,37 @@
+"""The RQ worker (the Procfile's `worker:`), sharing the web's Redis, embedded or not."""
+
+from __future__ import annotations
+
+from rq import SimpleWorker, Worker
+from rq.worker import BaseWorker
+
+from bot import jobs
+from bot.services import Services
+
+
+class ThreadWorker(SimpleWorker):
+    """Runs jobs in-process from a background thread (local chat, tests).
+
+    Signal handlers can only be installed from the main thread, so this worker installs none;
+    its owner calls stop(), which the work loop notices within `dequeue_timeout`.
+    """
+
+    dequeue_timeout = 1
+
+    def _install_signal_handlers(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        self._stop_requested = True
+
+
+def make_worker(services: Services) -> BaseWorker:
+    """The worker process's worker on the bot's queue, its jobs using `services`."""
+    jobs.use(services)
+    return Worker([services.queue], connection=services.redis)
+
+
+def make_thread_worker(services: Services) -> ThreadWorker:
+    """A worker to run from a thread of this process, its jobs using `services`."""
+    jobs.use(services)
+    return ThreadWorker([services.queue], connection=services.redis)
