@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -103,76 +102,15 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.fake_wechat import FakeWeChat
-    from bot.local import Endpoints
-    from bot.redis_server import ensure_embedded, stop_embedded
-    from bot.services import Services
+    from bot.serve import serve
 
-    load_all()
-    env = dict(os.environ)
-    if settings.redis_url is None:
-        ensure_embedded(settings.data_dir)
-    fake = None
-    if settings.local_mode:
-        fake = FakeWeChat().start()
-        env["WECHAT_API_BASE_URL"] = fake.url
-    children = [
-        subprocess.Popen([sys.executable, "-m", "bot", "worker"], env=env),
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--bind",
-                f"0.0.0.0:{args.port}",
-                "bot:create_app()",
-            ],
-            env=env,
-        ),
-    ]
-    webhook = f"http://127.0.0.1:{args.port}/wechat"
-    if fake is not None:
-        creds = Services(settings).credentials
-        Endpoints(webhook_url=webhook, fake_api_url=fake.url, credentials=creds).save(
-            settings.data_dir
-        )
-    _banner(settings, args.port, fake is not None)
+    return serve(settings, args.port)
+
+
+def _answers(webhook_url: str) -> bool:
     try:
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for child in children:
-            child.terminate()
-        for child in children:
-            child.wait(timeout=30)
-        if settings.redis_url is None:
-            stop_embedded(settings.data_dir)
-    return 0
-
-
-def _banner(settings: Settings, port: int, local: bool) -> None:
-    lines = [f"医考助手 is serving the WeChat webhook on http://0.0.0.0:{port}/wechat"]
-    if local:
-        lines += [
-            "local mode: development credentials and a fake WeChat API on this machine",
-            "  chat with it in another terminal:  .venv/bin/python -m bot chat",
-            "  to connect a real Official Account, set WECHAT_TOKEN, WECHAT_APPID, WECHAT_SECRET",
-            "  (and WECHAT_ENCODING_AES_KEY for safe mode), and point the platform's",
-            f"  服务器地址(URL) at https://<your host>/wechat (this port: {port})",
-        ]
-    else:
-        lines.append("point the platform's 服务器地址(URL) at https://<your host>/wechat")
-    lines.append("Ctrl-C stops everything")
-    print("\n".join(lines), flush=True)
-
-
-def _answers(url: str) -> bool:
-    try:
-        requests.get(url, timeout=1)
-        return True
-    except requests.ConnectionError:
+        return requests.get(webhook_url.replace("/wechat", "/healthz"), timeout=2).ok
+    except requests.RequestException:
         return False
 
 

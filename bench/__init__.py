@@ -1,0 +1,1 @@
+"""Benchmarks of the webhook path (not part of the installed package)."""
