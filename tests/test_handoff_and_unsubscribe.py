@@ -23,3 +23,14 @@ def test_unsubscribe_deletes_the_conversation_data(wechat: WeChatSim):
     user.says("河北")
     assert user.event("unsubscribe").body == b"success"
     assert "您当前的考区：未设置" in user.says("帮助")
+
+
+def test_one_users_keys_share_one_cluster_slot(wechat: WeChatSim, redis_client):
+    from redis.cluster import key_slot
+
+    user = wechat.user("o_slot")
+    user.says("河北")
+    user.says("人工")
+    keys = [k for k in redis_client.keys("*") if b"o_slot" in k]
+    assert len(keys) >= 3  # profile, message claims, rate counter, …
+    assert len({key_slot(k) for k in keys}) == 1
