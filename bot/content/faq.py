@@ -136,3 +136,8 @@ def load_faq(directory: Path) -> tuple[FaqEntry, ...]:
 def faq_entries() -> tuple[FaqEntry, ...]:
     """Every entry under faq/, loaded and checked once per process."""
     return load_faq(ROOT / "faq")
+
+
+@cache
+def faq_entry(entry_id: str) -> FaqEntry | None:
+    return next((e for e in faq_entries() if e.id == entry_id), None)

@@ -1,0 +1,251 @@
+"""Finds the FAQ entry a candidate's question asks for: normalise, tokenise, rank with BM25.
+
+Candidates type in chat: traditional characters, full-width digits, abbreviations (执医, 网报),
+homophone slips (许可正, 试用其). A question is read in four steps before ranking:
+traditional → simplified (OpenCC); Unicode NFKC and lower case; homophone slips of domain
+terms mended by their pinyin; variants rewritten to one canonical word (the synonyms in
+faq/matching/dictionary.yaml). jieba, with the domain terms in its dictionary, cuts it into words.
+
+Each entry is indexed twice — its questions (title, phrasings, keywords) and its answers — and
+scores `questions + ANSWER_WEIGHT × answers`. The decision whether to answer lies with the caller
+(`Ranking.confident`): the best score must clear a floor *and* lead the runner-up by a margin.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+
+import bm25s
+import jieba
+import numpy as np
+import opencc
+from pydantic import BaseModel, ConfigDict, Field
+from pypinyin import lazy_pinyin
+
+from bot.content.faq import FaqEntry, faq_entries
+from bot.content.loader import ROOT, load_model
+from bot.content.provinces import provinces
+
+PHRASING_WEIGHT = 0.3
+ANSWER_WEIGHT = 0.2  # answers share words with many questions; they only break ties
+# An entry is worth offering in "您是不是想问" when it holds a fair share of what was asked
+# and scores within reach of the best.
+NEAR_COVERAGE = 0.3
+NEAR_SHARE = 0.5
+# BM25 scores grow with the question's length, so the answer/ask decision does not rest on them
+# alone: the score is weighed by how much of what was asked the entry holds (the IDF-weighted
+# coverage of the question's words by the entry's questions), and the best entry must lead the
+# runner-up by a clear share. Chosen on the dev half of tests/eval (see bench/faq_bench.py).
+CONFIDENT_STRENGTH = 3.5
+CONFIDENT_MARGIN = 0.10
+
+
+class Dictionary(BaseModel):
+    """faq/matching/dictionary.yaml: synonyms, domain words and stopwords."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    synonyms: dict[str, tuple[str, ...]] = Field(min_length=1)
+    words: tuple[str, ...] = ()
+    stopwords: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Scored:
+    entry: FaqEntry
+    score: float
+    coverage: float  # the IDF-weighted share of the question's words found in the entry
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The entries closest to a question, best first."""
+
+    candidates: tuple[Scored, ...]
+
+    @property
+    def best(self) -> Scored | None:
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def confident(self) -> bool:
+        """The best entry covers the question and leads the runner-up clearly."""
+        if not self.candidates:
+            return False
+        if self.candidates[0].score * self.candidates[0].coverage < CONFIDENT_STRENGTH:
+            return False
+        best = self.candidates[0].score
+        second = self.candidates[1].score if len(self.candidates) > 1 else 0.0
+        return (best - second) >= CONFIDENT_MARGIN * best
+
+    def near(self, limit: int = 3) -> tuple[FaqEntry, ...]:
+        """Up to `limit` entries close enough to offer as "您是不是想问"."""
+        if not self.candidates:
+            return ()
+        floor = NEAR_SHARE * self.candidates[0].score
+        return tuple(
+            s.entry
+            for s in self.candidates[:limit]
+            if s.coverage >= NEAR_COVERAGE and s.score >= floor
+        )
+
+
+class Normalizer:
+    """Turns what a candidate typed into the words the index knows."""
+
+    def __init__(self, dictionary: Dictionary) -> None:
+        self._t2s = opencc.OpenCC("t2s")
+        canonical = {
+            variant: word for word, variants in dictionary.synonyms.items() for variant in variants
+        }
+        protected = {w: w for w in (*dictionary.synonyms, *dictionary.words)}
+        self._rewrites = {**canonical, **protected}
+        alternatives = sorted(self._rewrites, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, alternatives)))
+        self._by_sound = self._homophones(protected)
+        self.stopwords = dictionary.stopwords
+
+    def fold(self, text: str) -> str:
+        """Simplified characters, half-width forms, lower case, single spaces."""
+        folded = unicodedata.normalize("NFKC", self._t2s.convert(text)).lower()
+        return " ".join(folded.split())
+
+    def __call__(self, text: str) -> str:
+        text = self._mend_slips(self.fold(text))
+        return self._pattern.sub(lambda m: self._rewrites[m.group(0)], text)
+
+    @staticmethod
+    def _homophones(words: dict[str, str]) -> dict[str, str]:
+        """Pinyin → domain word, for words of three or more characters (shorter ones collide)."""
+        return {" ".join(lazy_pinyin(w)): w for w in words if len(w) >= 3 and _is_hanzi(w)}
+
+    def _mend_slips(self, text: str) -> str:
+        """Replaces a run of characters that sounds like a domain word but is spelled otherwise."""
+        for size in (6, 5, 4, 3):
+            sounds = [_sound(ch) for ch in text]
+            for start in range(len(text) - size + 1):
+                if None in sounds[start : start + size]:
+                    continue
+                word = self._by_sound.get(" ".join(sounds[start : start + size]))  # type: ignore[arg-type]
+                if word and word != text[start : start + size]:
+                    text = text[:start] + word + text[start + size :]
+        return text
+
+
+class FaqMatcher:
+    """A BM25 index over the FAQ entries' questions and answers."""
+
+    def __init__(
+        self, entries: tuple[FaqEntry, ...], dictionary: Dictionary, place_names: tuple[str, ...]
+    ) -> None:
+        self.entries = entries
+        self.normalize = Normalizer(dictionary)
+        # A province or city named in a question says whose rule to quote, not which question:
+        # left in, "石家庄" would pull every entry that happens to mention the city.
+        self._places = re.compile(
+            "|".join(map(re.escape, sorted(place_names, key=len, reverse=True)))
+        )
+        jieba.setLogLevel(logging.WARNING)
+        self._jieba = jieba.Tokenizer()
+        for word in (*dictionary.synonyms, *dictionary.words):
+            self._jieba.add_word(word, freq=2000)
+        # One document per way of asking (title, each phrasing, the keywords): an entry scores as
+        # its best-matching question, so entries with many phrasings are not favoured.
+        owners, questions = [], []
+        for i, entry in enumerate(entries):
+            for text in (entry.title, *entry.phrasings, " ".join(entry.keywords)):
+                owners.append(i)
+                questions.append(text)
+        self._owners = np.asarray(owners)
+        self._phrasings = self._index(questions)
+        self._questions = self._index([_questions_of(e) for e in entries])
+        self._answers = self._index([_answers_of(e) for e in entries])
+        self._entry_words = [set(self.tokens(_questions_of(e))) for e in entries]
+        document_frequency = Counter(w for words in self._entry_words for w in words)
+        n = len(entries)
+        self._idf = {
+            w: math.log(1 + (n - df + 0.5) / (df + 0.5)) for w, df in document_frequency.items()
+        }
+
+    def tokens(self, text: str) -> list[str]:
+        text = self._places.sub(" ", self.normalize(text))
+        words = [
+            w
+            for w in self._jieba.cut_for_search(text)
+            if w.strip() and w not in self.normalize.stopwords and not _is_punctuation(w)
+        ]
+        return words
+
+    def rank(self, question: str, limit: int = 5) -> Ranking:
+        tokens = self.tokens(question)
+        if not tokens:
+            return Ranking(())
+        per_doc = self._scores(self._phrasings, tokens)
+        best_phrasing = np.zeros(len(self.entries))
+        np.maximum.at(best_phrasing, self._owners, per_doc)
+        scores = (
+            self._scores(self._questions, tokens)
+            + PHRASING_WEIGHT * best_phrasing
+            + ANSWER_WEIGHT * self._scores(self._answers, tokens)
+        )
+        order = np.argsort(-scores)[:limit]
+        weights = {t: self._idf.get(t, max(self._idf.values())) for t in set(tokens)}
+        total = sum(weights.values())
+
+        def coverage(i: int) -> float:
+            return sum(w for t, w in weights.items() if t in self._entry_words[i]) / total
+
+        return Ranking(
+            tuple(
+                Scored(self.entries[i], float(scores[i]), coverage(i))
+                for i in order
+                if scores[i] > 0
+            )
+        )
+
+    def _index(self, texts: list[str]) -> bm25s.BM25:
+        retriever = bm25s.BM25()
+        retriever.index([self.tokens(t) for t in texts], show_progress=False)
+        return retriever
+
+    @staticmethod
+    def _scores(index: bm25s.BM25, tokens: list[str]) -> np.ndarray:
+        return np.asarray(index.get_scores(tokens), dtype=np.float64)
+
+
+def _questions_of(entry: FaqEntry) -> str:
+    return "\n".join((entry.title, *entry.phrasings, *entry.keywords))
+
+
+def _answers_of(entry: FaqEntry) -> str:
+    answers = [entry.answer] if entry.answer else [a.answer for a in entry.by_province.values()]
+    return "\n".join(answers)
+
+
+@cache
+def _sound(char: str) -> str | None:
+    """A Chinese character's toneless pinyin (None for anything else)."""
+    return lazy_pinyin(char)[0] if _is_hanzi(char) else None
+
+
+def _is_hanzi(text: str) -> bool:
+    return all("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _is_punctuation(token: str) -> bool:
+    return all(unicodedata.category(ch)[0] in "PZS" for ch in token)
+
+
+@cache
+def matcher() -> FaqMatcher:
+    """The process's matcher, built once (jieba's dictionary load takes about a second)."""
+    table = provinces()
+    places = tuple(n for p in table.provinces for n in p.names if len(n) > 1) + table.other_regions
+    dictionary = load_model(ROOT / "faq" / "matching" / "dictionary.yaml", Dictionary)
+    return FaqMatcher(faq_entries(), dictionary, places)
