@@ -7,7 +7,7 @@ import re
 from bot.content.menu import menu
 from bot.content.provinces import provinces
 from bot.conversation import Context, Predicate, Route
-from bot.handlers import cancel, events, handoff, help, paging, province
+from bot.handlers import cancel, events, faq, handoff, help, paging, province
 from bot.messages import Inbound
 
 _EDGES = re.compile(r"^[\s\u3000，。！？、,.!?~～]+|[\s\u3000，。！？、,.!?~～]+$")
@@ -58,7 +58,7 @@ def always(ctx: Context) -> bool:
 # -- the table ----------------------------------------------------------------------------------
 # Note: order matters. Events come first; then commands that work in every state (取消 ends a
 # handoff or a flow); then the handoff, which forwards everything else to the staff; then the
-# commands, the active flow, images, and last free text.
+# commands, a reply to a numbered question, the active flow, images, and last free text: the FAQ.
 ROUTES: tuple[Route, ...] = (
     Route(event("subscribe"), events.welcome),
     Route(event("unsubscribe"), events.forget),
@@ -72,11 +72,12 @@ ROUTES: tuple[Route, ...] = (
     Route(says("更多", "下一页"), paging.next_page),
     Route(says("人工", "人工客服", "转人工", "客服", "联系人工"), handoff.start),
     Route(says("选择考区", "切换考区", "设置考区", "考区", "选择省份"), province.choose),
+    Route(faq.awaits_choice, faq.resolve_choice),
     Route(names_province, province.set_province),
     Route(says("材料清单", "我的审核", "审核状态"), help.not_open_yet),
     Route(kind("image"), help.photo_check_not_open_yet),
     Route(unheard_voice, help.voice_unrecognized),
     Route(kind("event"), events.acknowledge),
-    Route(has_text, help.no_answer),
+    Route(has_text, faq.answer),
     Route(always, help.unsupported),
 )

@@ -11,6 +11,9 @@ yk:{u:<openid>}:rate:<minute>    messages counted that minute          2 minutes
 yk:{u:<openid>}:lock             redis-py lock token                   lock timeout
 yk:wechat:{<appid>}:token        the shared access token               expires_in − 5 minutes
 yk:wechat:{<appid>}:token-lock   one refresher at a time               10 seconds
+yk:gaps:<province|none>          unanswered question → times asked     kept (offices read it)
+yk:gaps:<province|none>:last     unanswered question → last asked at   kept
+yk:offices:tokens                sha256(token) → OfficeToken JSON      until revoked
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import redis
 from pydantic import BaseModel, Field
@@ -39,6 +42,24 @@ class FlowState(BaseModel):
     history: list[str] = Field(default_factory=list)
 
 
+class OfficeToken(BaseModel):
+    """Who holds an API token, and which candidates it may see: a province, or one exam point."""
+
+    office: str
+    province: str
+    exam_point: str | None = None
+    created_at: float
+
+
+class Pending(BaseModel):
+    """A numbered question the bot asked and awaits a number for."""
+
+    kind: Literal["faq_choice", "province_for_faq"]
+    options: list[str]  # FAQ entry ids, or province ids
+    entry: str | None = None  # the FAQ entry waiting on the province
+    asked_at: float
+
+
 class Profile(BaseModel):
     """What the bot remembers of one user between messages."""
 
@@ -47,10 +68,24 @@ class Profile(BaseModel):
     flow: FlowState | None = None
     checklist_done: list[str] = Field(default_factory=list)
     handoff_until: float | None = None
+    pending: Pending | None = None
     # The 报名号 this WeChat user has bound (issue 5 fills it in).
     bound_registration: str | None = None
     # WeChat allows customer-service messages only within 48 hours of the user's last message.
     last_message_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A question the bot could not answer, how often, and when last asked."""
+
+    question: str
+    count: int
+    last_asked: float
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 @dataclass(frozen=True)
@@ -162,6 +197,39 @@ class Store:
     def pages_left(self, openid: str) -> list[str]:
         raw = self.redis.get(self._user(openid, "pages"))
         return list(json.loads(raw)) if raw else []
+
+    # -- questions the FAQ could not answer, for the exam offices ------------------------------
+    @staticmethod
+    def _gaps(province: str | None) -> str:
+        return f"{PREFIX}:gaps:{province or 'none'}"
+
+    def count_unanswered(self, province: str | None, question: str) -> None:
+        """Counts a question below the confidence rule (by its folded text) and when it came."""
+        key = self._gaps(province)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zincrby(key, 1, question)
+        pipe.hset(key + ":last", question, f"{time.time():.0f}")
+        pipe.execute()
+
+    def unanswered(self, province: str | None, top: int) -> list[Gap]:
+        """The most often asked unanswered questions, most frequent first."""
+        key = self._gaps(province)
+        ranked: list[tuple[bytes, float]] = self.redis.zrevrange(key, 0, top - 1, withscores=True)  # type: ignore[assignment]
+        if not ranked:
+            return []
+        last: list[bytes | None] = self.redis.hmget(key + ":last", [q for q, _ in ranked])  # type: ignore[assignment]
+        return [
+            Gap(question=_text(q), count=int(n), last_asked=float(_text(t)) if t else 0.0)
+            for (q, n), t in zip(ranked, last, strict=True)
+        ]
+
+    # -- exam offices' API tokens (only their hashes are stored) -------------------------------
+    def save_office_token(self, token_hash: str, office: OfficeToken) -> None:
+        self.redis.hset(f"{PREFIX}:offices:tokens", token_hash, office.model_dump_json())
+
+    def office_token(self, token_hash: str) -> OfficeToken | None:
+        raw = self.redis.hget(f"{PREFIX}:offices:tokens", token_hash)
+        return OfficeToken.model_validate_json(raw) if raw else None
 
     def forget_user(self, openid: str) -> None:
         """Deletes the user's conversation data (WeChat's rule on unsubscribe)."""

@@ -16,7 +16,7 @@ from tests.conftest import sim_for
 
 
 def test_cdata_terminator_in_user_text_does_not_break_the_reply(wechat):
-    typed = "考点通过]]><Content>伪造</Content><![CDATA[是什么"
+    typed = "明天]]><Content>伪造</Content><![CDATA[天气如何"
     reply = wechat.user("o_cdata").says(typed)
     assert typed[:30] in reply  # the bot quotes the question back, intact
 

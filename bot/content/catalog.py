@@ -8,6 +8,7 @@ from bot.content.loader import ContentError
 from bot.content.menu import menu
 from bot.content.provinces import provinces
 from bot.content.texts import texts
+from bot.matching import matcher
 
 
 def load_all() -> None:
@@ -15,6 +16,7 @@ def load_all() -> None:
     texts()
     menu()
     check_faq_references()
+    matcher()  # the synonyms dictionary, and jieba's warm-up (about a second) before any user
 
 
 def check_faq_references() -> None:

@@ -32,9 +32,3 @@ def not_open_yet(ctx: Context) -> str:
 
 def photo_check_not_open_yet(ctx: Context) -> str:
     return texts().not_open_yet.format(feature="照片自检")
-
-
-def no_answer(ctx: Context) -> str:
-    """Free text we cannot answer: say so honestly and offer a person."""
-    question = ctx.text if len(ctx.text) <= 30 else ctx.text[:30] + "…"
-    return texts().no_answer.format(question=question)

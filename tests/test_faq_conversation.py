@@ -1,0 +1,86 @@
+"""Questions through the webhook: answers hold the notices' facts and cite them, per province."""
+
+from __future__ import annotations
+
+from tests.wechat_sim import WeChatSim
+
+HEBEI_NOTICE = "《关于开展2022年医师资格考试网上报名及资格审核工作的通知》"
+GUIDE = "《考生服务系统操作指南》"
+
+
+def test_a_shared_answer_is_given_at_once_with_its_source(wechat: WeChatSim):
+    reply = wechat.user("o_q1").says("上传的材料图片有什么要求？")
+    assert "200k" in reply and "jpg/jpeg/png" in reply
+    assert f"依据：{GUIDE}" in reply
+    assert "哪个考区" not in reply  # the same everywhere: no need to ask
+
+
+def test_the_province_is_asked_once_then_remembered(wechat: WeChatSim):
+    user = wechat.user("o_q2")
+    asked = user.says("考试费要交多少钱")
+    assert "请问您是哪个考区的考生" in asked
+    assert "3. 河北" in asked
+    answered = user.says("3")
+    assert "【河北】" in answered and "289元" in answered
+    assert f"依据：{HEBEI_NOTICE}" in answered
+    assert "您当前的考区：河北" in user.says("帮助")
+    assert "289元" in user.says("考试费要交多少钱")  # not asked again
+
+
+def test_a_province_name_answers_the_waiting_question(wechat: WeChatSim):
+    user = wechat.user("o_q3")
+    user.says("考试费要交多少钱")
+    assert "289元" in user.says("河北")
+
+
+def test_a_question_naming_another_province_is_answered_for_it(wechat: WeChatSim):
+    user = wechat.user("o_q4")
+    user.says("江西")
+    reply = user.says("石家庄考点的考试费多少钱")
+    assert "【河北】" in reply and "289元" in reply
+    assert "您当前的考区：江西" in user.says("帮助")  # asking about Hebei did not move the user
+
+
+def test_provinces_get_their_own_rule_for_the_submit_step(wechat: WeChatSim):
+    jiangxi, liaoning = wechat.user("o_jx"), wechat.user("o_ln")
+    jiangxi.says("江西")
+    liaoning.says("辽宁")
+    question = "材料传完后还要点提交吗"
+    jx, ln = jiangxi.says(question), liaoning.says(question)
+    assert "【江西】" in jx and "自动保存" in jx
+    assert "【辽宁】" in ln and "提交审核" in ln
+    assert "自动保存" not in ln
+
+
+def test_a_silent_notice_is_said_plainly_not_borrowed(wechat: WeChatSim):
+    user = wechat.user("o_q5")
+    user.says("辽宁")
+    reply = user.says("考试费要交多少钱")
+    assert "没有关于" in reply and "辽宁" in reply
+    assert "289" not in reply
+    assert "人工" in reply
+
+
+def test_out_of_scope_is_declined_with_a_person_and_the_office_phone(wechat: WeChatSim):
+    user = wechat.user("o_q6")
+    user.says("河北")
+    reply = user.says("我的考试成绩什么时候出来")
+    assert "没有找到答案" in reply
+    assert "人工" in reply
+    assert "0311-67502380" in reply
+
+
+def test_near_misses_offer_numbered_choices(wechat: WeChatSim):
+    user = wechat.user("o_q7")
+    user.says("河北")
+    offered = user.says("许可证")  # the copy, who is exempt, what replaces it: which one?
+    assert "您是不是想问" in offered
+    first = offered.splitlines()[1]
+    assert first.startswith("1. ")
+    chosen = user.says("1")
+    assert "依据：" in chosen
+
+
+def test_a_number_with_no_question_pending_is_just_a_question(wechat: WeChatSim):
+    reply = wechat.user("o_q8").says("2")
+    assert "依据" not in reply
