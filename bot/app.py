@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from flask import Flask, Response
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from bot.api import register_api
 from bot.content.catalog import load_all
 from bot.conversation import Conversation, Route
 from bot.router import ROUTES, words_of
@@ -40,6 +41,7 @@ def create_app(
     app.extensions["yikao"] = services
     conversation = Conversation(services, routes, words_of)
     app.register_blueprint(webhook_blueprint(conversation, services.envelope))
+    register_api(app, services)
     _register_health(app, services)
     _register_errors(app)
     return app
@@ -56,8 +58,19 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response | HTTPException:
         """The last tier: HTTP errors pass through; anything else is logged, never shown."""
+        api = request.path.startswith("/api/")
         if isinstance(exc, HTTPException):
-            return exc
+            if not api:
+                return exc
+            response = jsonify(
+                error={"code": exc.name.lower().replace(" ", "_"), "message": exc.description}
+            )
+            response.status_code = exc.code or 500
+            return response
         log.exception("unhandled error")
+        if api:
+            response = jsonify(error={"code": "internal", "message": "internal error, logged"})
+            response.status_code = 500
+            return response
         # On a 5xx WeChat shows "该公众号暂时无法提供服务"; 'success' keeps the account calm.
         return Response("success", content_type="text/plain")

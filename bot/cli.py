@@ -31,6 +31,15 @@ def main(argv: list[str] | None = None) -> int:
     chat.add_argument("--openid", default="local-candidate")
     commands.add_parser("menu", help="create the custom menu from knowledge/menu.yaml")
     commands.add_parser("validate", help="check every data file in knowledge/, faq/ and rules/")
+    token = commands.add_parser("token", help="issue an exam office's API token (shown once)")
+    token.add_argument("--office", required=True, help="who holds it, e.g. 石家庄考点办公室")
+    token.add_argument("--province", required=True, help="jiangxi | liaoning | hebei | sichuan")
+    token.add_argument("--exam-point", help="limit it to one exam point (考点)")
+    gaps = commands.add_parser(
+        "gaps", help="the questions the bot could not answer, most asked first"
+    )
+    gaps.add_argument("--province", help="jiangxi | liaoning | hebei | sichuan (default: unknown)")
+    gaps.add_argument("--top", type=int, default=20)
     fake = commands.add_parser("fake-wechat", help="run the fake WeChat API alone")
     fake.add_argument("--port", type=int, default=8001)
     args = parser.parse_args(argv)
@@ -42,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         "menu": _menu,
         "validate": _validate,
         "fake-wechat": _fake_wechat,
+        "token": _token,
+        "gaps": _gaps,
     }
     try:
         settings = load_settings()
@@ -57,6 +68,28 @@ def main(argv: list[str] | None = None) -> int:
 def _validate(args: argparse.Namespace, settings: Settings) -> int:
     load_all()
     print("all data files are valid")
+    return 0
+
+
+def _token(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.offices import UnknownProvince, issue_token
+    from bot.services import Services
+
+    try:
+        token = issue_token(Services(settings).store, args.office, args.province, args.exam_point)
+    except UnknownProvince:
+        print(f"unknown province {args.province!r}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
+def _gaps(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services import Services
+
+    for gap in Services(settings).store.unanswered(args.province, args.top):
+        asked = time.strftime("%Y-%m-%d %H:%M", time.localtime(gap.last_asked))
+        print(f"{gap.count:6d}  {asked}  {gap.question}")
     return 0
 
 

@@ -1,0 +1,87 @@
+"""Unanswered questions are counted per province, and offices read only their own."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from flask.testing import FlaskClient
+
+from bot.offices import issue_token
+from bot.services import Services
+from bot.settings import Settings
+from tests.conftest import env_of
+from tests.wechat_sim import WeChatSim
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_offices_see_the_top_unanswered_questions_of_their_province(
+    wechat: WeChatSim, client: FlaskClient, services: Services
+):
+    hebei_user, sichuan_user = wechat.user("o_g1"), wechat.user("o_g2")
+    hebei_user.says("河北")
+    sichuan_user.says("四川")
+    hebei_user.says("考试成绩什么时候出来")
+    wechat.user("o_g3").says("我是河北考生")
+    wechat.user("o_g3").says("考试成绩什么时候出来")
+    hebei_user.says("准考证在哪打印")
+    sichuan_user.says("四川的考场安排在哪里")
+
+    hebei = issue_token(services.store, "石家庄考点办公室", "hebei")
+    body = client.get("/api/gaps", headers=bearer(hebei)).get_json()
+    assert body["province"] == "hebei"
+    questions = [(g["question"], g["count"]) for g in body["gaps"]]
+    assert questions[0] == ("考试成绩什么时候出来", 2)
+    assert ("准考证在哪打印", 1) in questions
+    assert all("考场" not in q for q, _ in questions)  # Sichuan's gap is not Hebei's to read
+
+    sichuan = issue_token(services.store, "四川考区", "sichuan")
+    theirs = client.get("/api/gaps", headers=bearer(sichuan)).get_json()["gaps"]
+    assert [g["question"] for g in theirs] == ["四川的考场安排在哪里"]
+
+
+def test_the_api_refuses_without_a_valid_token(client: FlaskClient):
+    for headers in ({}, bearer("yk_made_up"), {"Authorization": "Basic abc"}):
+        response = client.get("/api/gaps", headers=headers)
+        assert response.status_code == 401
+        assert response.get_json()["error"]["code"] == "unauthorized"
+    assert client.get("/api/nothing-here").status_code == 401
+
+
+def test_bad_parameters_get_a_clear_json_error(client: FlaskClient, services: Services):
+    token = issue_token(services.store, "考区", "jiangxi")
+    response = client.get("/api/gaps?top=0", headers=bearer(token))
+    assert response.status_code == 422
+    assert "top" in response.get_json()["error"]["message"]
+
+
+def test_only_the_openapi_document_is_public(client: FlaskClient):
+    doc = client.get("/api/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    assert "/api/gaps" in doc["paths"]
+
+
+def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env_of(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_gaps_and_token_commands(wechat: WeChatSim, settings: Settings):
+    user = wechat.user("o_cli")
+    user.says("江西")
+    user.says("考试成绩什么时候出来")
+    listed = cli(settings, "gaps", "--province", "jiangxi")
+    assert listed.returncode == 0, listed.stderr
+    assert "考试成绩什么时候出来" in listed.stdout
+    made = cli(settings, "token", "--office", "江西考区", "--province", "jiangxi")
+    assert made.returncode == 0 and made.stdout.startswith("yk_")
+    refused = cli(settings, "token", "--office", "x", "--province", "guangdong")
+    assert refused.returncode == 2 and "guangdong" in refused.stderr
