@@ -54,66 +54,78 @@ def create_fake_app(state: FakeState | None = None) -> Flask:
     state = state or FakeState()
     app = Flask("fake_wechat")
     app.extensions["fake_state"] = state
+    _token_endpoint(app, state)
+    _send_endpoints(app, state)
+    _media_endpoints(app, state)
+    _control_endpoints(app, state)
+    return app
 
-    def error(code: int) -> Response:
-        return jsonify(errcode=code, errmsg=ERRMSG.get(code, "fake error"))
 
+def _error(code: int) -> Response:
+    return jsonify(errcode=code, errmsg=ERRMSG.get(code, "fake error"))
+
+
+def _answer(state: FakeState, name: str, result: dict[str, Any] | None = None) -> Response:
+    """Records the call, checks its token, applies a scheduled failure, else answers ok."""
+    with state.lock:
+        call: dict[str, Any] = {"api": name, "at": time.time(), "args": dict(request.args)}
+        # wechatpy posts JSON without a JSON content type, as WeChat tolerates.
+        if (body := request.get_json(force=True, silent=True)) is not None:
+            call["body"] = body
+        state.calls.append(call)
+        if request.args.get("access_token") not in state.tokens:
+            call["errcode"] = 40001
+        elif (code := state.next_failure(name)) is not None:
+            call["errcode"] = code
+        else:
+            call["errcode"] = 0
+    if call["errcode"]:
+        return _error(call["errcode"])
+    return jsonify(errcode=0, errmsg="ok", **(result or {}))
+
+
+def _token_endpoint(app: Flask, state: FakeState) -> None:
     @app.get("/cgi-bin/token")
     def token() -> Response:
         with state.lock:
             state.token_requests += 1
             if (code := state.next_failure("token")) is not None:
-                return error(code)
+                return _error(code)
             issued = "fake-token-" + secrets.token_hex(8)
             state.tokens.add(issued)
         return jsonify(access_token=issued, expires_in=7200)
 
-    def api(name: str, result: dict[str, Any] | None = None) -> Response:
-        """Checks the token, applies a scheduled failure, records the call."""
-        with state.lock:
-            call = {"api": name, "at": time.time(), "args": dict(request.args)}
-            # wechatpy posts JSON without a JSON content type, as WeChat tolerates.
-            if (body := request.get_json(force=True, silent=True)) is not None:
-                call["body"] = body
-            state.calls.append(call)
-            if request.args.get("access_token") not in state.tokens:
-                call["errcode"] = 40001
-                return error(40001)
-            if (code := state.next_failure(name)) is not None:
-                call["errcode"] = code
-                return error(code)
-            call["errcode"] = 0
-        return jsonify(errcode=0, errmsg="ok", **(result or {}))
 
+def _send_endpoints(app: Flask, state: FakeState) -> None:
     @app.post("/cgi-bin/message/custom/send")
     def custom_send() -> Response:
-        return api("custom_send")
+        return _answer(state, "custom_send")
 
     @app.post("/cgi-bin/message/template/send")
     def template_send() -> Response:
-        return api("template_send", {"msgid": next(state.ids)})
+        return _answer(state, "template_send", {"msgid": next(state.ids)})
 
     @app.post("/cgi-bin/message/mass/sendall")
     def mass_send() -> Response:
-        return api("mass_send", {"msg_id": next(state.ids)})
+        return _answer(state, "mass_send", {"msg_id": next(state.ids)})
 
     @app.post("/cgi-bin/menu/create")
     def menu_create() -> Response:
-        return api("menu_create")
+        return _answer(state, "menu_create")
 
+
+def _media_endpoints(app: Flask, state: FakeState) -> None:
     @app.post("/cgi-bin/media/upload")
     def media_upload() -> Response:
         upload = request.files.get("media")
         if upload is None:
-            return error(41005)
+            return _error(41005)
         media_id = "fake-media-" + secrets.token_hex(8)
-        response = api(
+        kind = request.args.get("type", "image")
+        response = _answer(
+            state,
             "media_upload",
-            {
-                "type": request.args.get("type", "image"),
-                "media_id": media_id,
-                "created_at": int(time.time()),
-            },
+            {"type": kind, "media_id": media_id, "created_at": int(time.time())},
         )
         if response.get_json()["errcode"] == 0:
             with state.lock:
@@ -122,16 +134,13 @@ def create_fake_app(state: FakeState | None = None) -> Flask:
 
     @app.get("/cgi-bin/media/get")
     def media_get() -> Response:
-        checked = api("media_get")
+        checked = _answer(state, "media_get")
         if checked.get_json()["errcode"] != 0:
             return checked
         found = state.media.get(request.args.get("media_id", ""))
         if found is None:
-            return error(40007)
+            return _error(40007)
         return Response(found[0], content_type=found[1])
-
-    _control_endpoints(app, state)
-    return app
 
 
 def _control_endpoints(app: Flask, state: FakeState) -> None:
