@@ -14,13 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from redis.exceptions import LockError
-
 from bot.content.texts import texts
 from bot.messages import Inbound, Reply, Silence, Text, dump_reply, load_reply
 from bot.pagination import paginate
 from bot.services import Services
-from bot.store import Profile
+from bot.store import Profile, Turn
 
 log = logging.getLogger(__name__)
 
@@ -90,45 +88,47 @@ class Conversation:
 
     def handle(self, msg: Inbound) -> Reply:
         """The reply to one inbound message; WeChat's retries of it get the very same reply."""
-        claim = self.store.claim_message(msg.openid, msg.dedupe_key, LEASE_SECONDS)
-        if not claim.is_ours:
-            return self._await_first_attempt(msg, claim.reply)
-        if claim.count_this_minute > self.services.settings.user_messages_per_minute:
-            return self._finish(msg, self._rate_limited(claim.count_this_minute))
-        return self._handle_in_order(msg)
+        limit = self.services.settings.user_messages_per_minute
+        turn = self.store.begin(msg.openid, msg.dedupe_key, LEASE_SECONDS, limit)
+        if turn.outcome == "duplicate":
+            return self._await_first_attempt(msg, turn.reply)
+        if turn.outcome == "rate_limited":
+            return self._finish(msg, turn.token, self._rate_limited(turn.count, limit))
+        if turn.outcome == "busy":
+            return self._handle_after_wait(msg, turn)
+        assert turn.profile is not None  # "ours" comes with the profile
+        return self._handle(msg, turn.token, turn.profile)
 
     def _await_first_attempt(self, msg: Inbound, cached: str | None) -> Reply:
         deadline = time.monotonic() + self.budget
         while cached is None and time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
-            again = self.store.reclaim_message(msg.openid, msg.dedupe_key, LEASE_SECONDS)
-            if again.is_ours:  # the first attempt died without answering: take over
-                return self._handle_in_order(msg)
+            again = self.store.take_over(msg.openid, msg.dedupe_key, LEASE_SECONDS)
+            if again.outcome == "busy":  # the first attempt died without answering
+                return self._handle_after_wait(msg, again)
             cached = again.reply
         return load_reply(cached) if cached is not None else Silence()
 
-    def _rate_limited(self, count: int) -> Reply:
+    @staticmethod
+    def _rate_limited(count: int, limit: int) -> Reply:
         # Say it once per minute; after that, stay quiet rather than add to the flood.
-        limit = self.services.settings.user_messages_per_minute
         return Text(texts().rate_limited) if count == limit + 1 else Silence()
 
-    def _handle_in_order(self, msg: Inbound) -> Reply:
-        lock = self.store.user_lock(msg.openid, timeout=LEASE_SECONDS, wait=self.budget)
-        if not lock.acquire():
-            self.store.release_message(msg.openid, msg.dedupe_key)
+    def _handle_after_wait(self, msg: Inbound, turn: Turn) -> Reply:
+        """Another message of this user is in hand: wait for it, within WeChat's budget."""
+        profile = self.store.wait_for_user(msg.openid, turn.token, LEASE_SECONDS, self.budget)
+        if profile is None:
+            self.store.abandon(msg.openid, turn.token, msg.dedupe_key)
             return Text(texts().busy)
+        return self._handle(msg, turn.token, profile)
+
+    def _handle(self, msg: Inbound, token: str, profile: Profile) -> Reply:
+        ctx = Context(msg, self.words(msg), profile, self.services)
         try:
-            profile = self.store.load_profile(msg.openid)
-            ctx = Context(msg, self.words(msg), profile, self.services)
-            reply = self._route(ctx)
-            return self._finish(msg, reply, ctx)
-        finally:
-            try:
-                lock.release()
-            except LockError:
-                log.warning(
-                    "user lock expired before release (handler took over %ss)", LEASE_SECONDS
-                )
+            return self._finish(msg, token, self._route(ctx), ctx)
+        except BaseException:
+            self.store.abandon(msg.openid, token, msg.dedupe_key)
+            raise
 
     def _route(self, ctx: Context) -> Reply:
         """Runs the first matching handler; errors become replies here, in one place."""
@@ -142,7 +142,7 @@ class Conversation:
             log.exception("handler failed for %s message", ctx.msg.msg_type)
             return Text(texts().internal_error)
 
-    def _finish(self, msg: Inbound, reply: Reply, ctx: Context | None = None) -> Reply:
+    def _finish(self, msg: Inbound, token: str, reply: Reply, ctx: Context | None = None) -> Reply:
         """Saves the state and the reply together, then queues the work deferred to the worker."""
         profile, pages = None, None
         if ctx is not None:
@@ -154,14 +154,19 @@ class Conversation:
                 profile = ctx.profile
                 if not msg.is_event or msg.event in USER_EVENTS:
                     profile.last_message_at = time.time()
-        self.store.commit(
+        held = self.store.finish(
             msg.openid,
+            token,
             profile=profile,
             pages=pages,
             message_key=msg.dedupe_key,
             reply=dump_reply(reply),
             reply_seconds=self.services.settings.reply_cache_seconds,
         )
+        if ctx is not None and not held:
+            log.warning(
+                "a handler outlived its %ss lease; its state change was dropped", LEASE_SECONDS
+            )
         for job, args in ctx.jobs if ctx else ():
             self.services.queue.enqueue(job, *args)
         return reply

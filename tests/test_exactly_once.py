@@ -72,7 +72,7 @@ def test_a_first_attempt_that_died_is_taken_over_by_the_retry(
     wechat = sim_for(counting_app(settings, services).test_client(), settings)
     message = wechat.user("o_dead").text_message("计数")
     # A process claimed the message and died before answering: its claim is left to lapse.
-    services.store.claim_message("o_dead", message["MsgId"], lease_seconds=0.3)
+    services.store.begin("o_dead", message["MsgId"], lease_seconds=0.3, per_minute=30)
     assert wechat.post(message).text == "第1次"
 
 

@@ -1,0 +1,186 @@
+"""The bot's state in Redis behind typed methods; keys.py owns the key formats and lifetimes."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from typing import cast
+
+import redis
+
+from bot.store import keys
+from bot.store.models import FlowState, Gap, OfficeToken, Pending, Profile, Turn
+from bot.store.scripts import BEGIN, FINISH, RELEASE
+
+__all__ = ["FlowState", "Gap", "OfficeToken", "Pending", "Profile", "Store", "Turn"]
+
+PENDING = "pending:"
+LOCK_POLL_SECONDS = 0.02
+
+
+class Store:
+    def __init__(self, client: redis.Redis, *, profile_days: int = 180) -> None:
+        self.redis = client
+        self.profile_seconds = profile_days * 86400
+        self._begin = client.register_script(BEGIN)
+        self._finish = client.register_script(FINISH)
+        self._release = client.register_script(RELEASE)
+
+    # -- one message, exactly once, one user at a time ----------------------------------------
+    def begin(self, openid: str, message_key: str, lease_seconds: float, per_minute: int) -> Turn:
+        """Claims the message, counts it, locks the user and loads the profile: one round trip."""
+        token = secrets.token_hex(8)
+        minute = int(time.time() // 60)
+        outcome, value, count = cast(
+            list[bytes | int | None],
+            self._begin(
+                keys=[
+                    keys.message(openid, message_key),
+                    keys.rate(openid, minute),
+                    keys.user(openid, "lock"),
+                    keys.user(openid, "profile"),
+                ],
+                args=[
+                    PENDING + token,
+                    int(lease_seconds * 1000),
+                    keys.RATE_SECONDS,
+                    per_minute,
+                    token,
+                ],
+            ),
+        )
+        kind = _text(outcome)  # type: ignore[arg-type]
+        if kind == "duplicate":
+            return Turn("duplicate", token, reply=_reply_of(value))
+        if kind == "ours":
+            return Turn("ours", token, int(count or 0), profile=_profile_of(value))
+        return Turn(kind, token, int(count or 0))  # type: ignore[arg-type]
+
+    def take_over(self, openid: str, message_key: str, lease_seconds: float) -> Turn:
+        """A retry's second look at a message in flight: its reply, or the message itself
+        if the first attempt's lease lapsed (it died without answering)."""
+        token = secrets.token_hex(8)
+        msg_key = keys.message(openid, message_key)
+        if self.redis.set(msg_key, PENDING + token, nx=True, px=int(lease_seconds * 1000)):
+            return Turn("busy", token)
+        return Turn("duplicate", token, reply=_reply_of(self.redis.get(msg_key)))
+
+    def wait_for_user(
+        self, openid: str, token: str, lease_seconds: float, wait_seconds: float
+    ) -> Profile | None:
+        """Waits for the user's other message to finish, then locks and loads; None on timeout."""
+        lock = keys.user(openid, "lock")
+        deadline = time.monotonic() + wait_seconds
+        while not self.redis.set(lock, token, nx=True, px=int(lease_seconds * 1000)):
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(LOCK_POLL_SECONDS)
+        return _profile_of(self.redis.get(keys.user(openid, "profile")))
+
+    def finish(
+        self,
+        openid: str,
+        token: str,
+        *,
+        message_key: str,
+        reply: str,
+        reply_seconds: int,
+        profile: Profile | None,
+        pages: list[str] | None,
+    ) -> bool:
+        """Saves the new state, the pages left and the reply, and unlocks: one round trip.
+
+        Returns False when the lock had lapsed, in which case the profile was not written.
+        """
+        mode = "keep" if pages is None else ("set" if pages else "del")
+        held = self._finish(
+            keys=[
+                keys.user(openid, "profile"),
+                keys.user(openid, "pages"),
+                keys.message(openid, message_key),
+                keys.user(openid, "lock"),
+            ],
+            args=[
+                profile.model_dump_json() if profile else "",
+                self.profile_seconds,
+                mode,
+                json.dumps(pages or [], ensure_ascii=False),
+                keys.PAGES_SECONDS,
+                reply,
+                reply_seconds,
+                token,
+            ],
+        )
+        return bool(held)
+
+    def abandon(self, openid: str, token: str, message_key: str) -> None:
+        """Forgets a claim that could not be handled, so WeChat's retry is handled afresh."""
+        self._release(keys=[keys.user(openid, "lock")], args=[token])
+        self.redis.delete(keys.message(openid, message_key))
+
+    # -- the user's state outside a message's handling ---------------------------------------
+    def pages_left(self, openid: str) -> list[str]:
+        raw = self.redis.get(keys.user(openid, "pages"))
+        return list(json.loads(raw)) if raw else []
+
+    def forget_user(self, openid: str) -> None:
+        """Deletes the user's conversation data (WeChat's rule on unsubscribe)."""
+        self.redis.delete(keys.user(openid, "profile"), keys.user(openid, "pages"))
+
+    # -- questions the FAQ could not answer, for the exam offices ------------------------------
+    def count_unanswered(self, province: str | None, question: str) -> None:
+        """Counts a question below the confidence rule (by its folded text) and when it came."""
+        key = keys.gaps(province)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zincrby(key, 1, question)
+        pipe.hset(key + ":last", question, f"{time.time():.0f}")
+        pipe.execute()
+
+    def unanswered(self, province: str | None, top: int) -> list[Gap]:
+        """The most often asked unanswered questions, most frequent first."""
+        key = keys.gaps(province)
+        ranked = cast(
+            list[tuple[bytes, float]], self.redis.zrevrange(key, 0, top - 1, withscores=True)
+        )
+        if not ranked:
+            return []
+        last = cast(list[bytes | None], self.redis.hmget(key + ":last", [q for q, _ in ranked]))
+        return [
+            Gap(question=_text(q), count=int(n), last_asked=float(_text(t)) if t else 0.0)
+            for (q, n), t in zip(ranked, last, strict=True)
+        ]
+
+    # -- exam offices' API tokens (only their hashes are stored) -------------------------------
+    def save_office_token(self, token_hash: str, office: OfficeToken) -> None:
+        self.redis.hset(keys.office_tokens(), token_hash, office.model_dump_json())
+
+    def office_token(self, token_hash: str) -> OfficeToken | None:
+        raw = cast(bytes | None, self.redis.hget(keys.office_tokens(), token_hash))
+        return OfficeToken.model_validate_json(raw) if raw else None
+
+    # -- the shared WeChat access token (read and written by bot/wechat_api.py) ----------------
+    @staticmethod
+    def token_key(appid: str) -> str:
+        return keys.wechat_token(appid)
+
+    @staticmethod
+    def token_lock_key(appid: str) -> str:
+        return keys.wechat_token_lock(appid)
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+def _reply_of(raw: bytes | str | int | None) -> str | None:
+    if raw is None or isinstance(raw, int):
+        return None
+    text = _text(raw)
+    return None if text.startswith(PENDING) else text
+
+
+def _profile_of(raw: bytes | str | int | None) -> Profile:
+    if raw is None or isinstance(raw, int):
+        return Profile()
+    return Profile.model_validate_json(raw)
