@@ -13,6 +13,7 @@ import struct
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from wechatpy.crypto import PrpCrypto
 from wechatpy.exceptions import InvalidAppIdException
@@ -34,14 +35,20 @@ def _require(expected: str | None, *parts: str) -> None:
         raise Refused("signature")
 
 
+@cache
+def _cipher(aes_key: str) -> PrpCrypto:
+    """One cipher object per key: building it decodes the key and sets up AES each time."""
+    return PrpCrypto(base64.b64decode(aes_key + "="))
+
+
 def encrypt(xml: str, aes_key: str, appid: str) -> str:
-    return PrpCrypto(base64.b64decode(aes_key + "=")).encrypt(xml, appid).decode()
+    return str(_cipher(aes_key).encrypt(xml, appid).decode())
 
 
 def decrypt(encrypted: str, aes_key: str, appid: str) -> str:
     """The plaintext, or ValueError when this key (or appid) does not fit."""
     try:
-        return str(PrpCrypto(base64.b64decode(aes_key + "=")).decrypt(encrypted, appid))
+        return str(_cipher(aes_key).decrypt(encrypted, appid))
     except (InvalidAppIdException, IndexError, struct.error) as exc:
         raise ValueError("does not decrypt with this key") from exc
 
