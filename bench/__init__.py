@@ -1,1 +1,1 @@
-"""Benchmarks of the webhook path (not part of the installed package)."""
+"""Benchmarks, run from the repository root as `python -m bench.<name>` (not installed)."""

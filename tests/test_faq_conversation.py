@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.wechat_sim import WeChatSim
 
 HEBEI_NOTICE = "《关于开展2022年医师资格考试网上报名及资格审核工作的通知》"
@@ -84,3 +86,44 @@ def test_near_misses_offer_numbered_choices(wechat: WeChatSim):
 def test_a_number_with_no_question_pending_is_just_a_question(wechat: WeChatSim):
     reply = wechat.user("o_q8").says("2")
     assert "依据" not in reply
+
+
+# Facts checked by hand against the notices (not read from faq/): province, question, what the
+# answer must hold, and what it must not (another province's figure).
+FACTS = [
+    (
+        "辽宁",
+        "助理医师报考执业医师注册时间有什么要求",
+        ["2023年8月22日", "2020年8月22日", "2025年"],
+        ["8月18日", "8月31日"],
+    ),
+    (
+        "河北",
+        "执业助理报考执业医师注册时间要求",
+        ["2020年8月18日（含）", "2017年8月18日（含）"],
+        ["8月22日", "8月31日"],
+    ),
+    ("四川", "执助考执医注册时间有啥要求", ["2022年8月31日", "2019年8月31日"], ["8月18日"]),
+    ("河北", "带教老师的证书要传吗", ["带教老师", "证书编码"], []),
+    ("江西", "学信网备案表要上传吗", ["教育部学历证书电子注册备案表", "江西省职业教育信息网"], []),
+    ("河北", "缴费有问题找谁", ["易宝支付", "95070"], []),
+    ("四川", "提供虚假材料会怎么处理", ["2年内不得报考"], []),
+    ("辽宁", "许可证副本要传哪几页", ["副本", "正本无效", "诊疗科目页"], []),
+    ("河北", "毕业证丢了怎么办", ["毕业证明书"], []),
+    ("江西", "报名照片超过30K怎么办", ["30K", "画图"], []),
+    ("四川", "手机拍的照片能传吗", ["200kb", "1500kb"], []),
+]
+
+
+@pytest.mark.parametrize("province,question,holds,not_holds", FACTS)
+def test_answers_hold_the_notices_facts(
+    wechat: WeChatSim, province: str, question: str, holds: list[str], not_holds: list[str]
+):
+    user = wechat.user(f"o_fact_{province}")
+    user.says(province)
+    reply = user.says(question)
+    assert "依据：《" in reply
+    for fact in holds:
+        assert fact in reply
+    for other in not_holds:
+        assert other not in reply
