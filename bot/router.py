@@ -7,7 +7,7 @@ import re
 from bot.content.menu import menu
 from bot.content.provinces import provinces
 from bot.conversation import Context, Predicate, Route
-from bot.handlers import cancel, events, faq, handoff, help, paging, province
+from bot.handlers import cancel, checklist, events, faq, handoff, help, paging, province
 from bot.messages import Inbound
 
 _EDGES = re.compile(r"^[\s\u3000，。！？、,.!?~～]+|[\s\u3000，。！？、,.!?~～]+$")
@@ -29,6 +29,10 @@ def event(*names: str) -> Predicate:
 def says(*commands: str) -> Predicate:
     wanted = {c.lower() for c in commands}
     return lambda ctx: ctx.text.lower() in wanted
+
+
+def mentions(*phrases: str) -> Predicate:
+    return lambda ctx: any(p in ctx.text for p in phrases)
 
 
 def kind(*msg_types: str) -> Predicate:
@@ -55,6 +59,20 @@ def always(ctx: Context) -> bool:
     return True
 
 
+# Words that ask for the materials checklist rather than one FAQ answer.
+MATERIALS_WORDS = (
+    "材料清单",
+    "准备什么材料",
+    "需要什么材料",
+    "要交什么材料",
+    "准备哪些材料",
+    "传哪些材料",
+    "需要哪些材料",
+    "要哪些材料",
+    "交哪些材料",
+    "我的清单",
+)
+
 # -- the table ----------------------------------------------------------------------------------
 # Note: order matters. Events come first; then commands that work in every state (取消 ends a
 # handoff or a flow); then the handoff, which forwards everything else to the staff; then the
@@ -71,10 +89,16 @@ ROUTES: tuple[Route, ...] = (
     Route(says("帮助", "help", "菜单", "?", "？", "你好", "您好", "hi", "hello"), help.show_help),
     Route(says("更多", "下一页"), paging.next_page),
     Route(says("人工", "人工客服", "转人工", "客服", "联系人工"), handoff.start),
+    Route(checklist.in_flow, checklist.resume),
     Route(says("选择考区", "切换考区", "设置考区", "考区", "选择省份"), province.choose),
     Route(faq.awaits_choice, faq.resolve_choice),
     Route(names_province, province.set_province),
-    Route(says("材料清单", "我的审核", "审核状态"), help.not_open_yet),
+    Route(says("重新开始"), checklist.start),
+    Route(mentions(*MATERIALS_WORDS), checklist.show),
+    Route(says("还差什么", "还缺什么", "还差哪些", "进度", "我的进度"), checklist.remaining),
+    Route(checklist.ticks, checklist.tick),
+    Route(checklist.describes_path, checklist.start),
+    Route(says("我的审核", "审核状态"), help.not_open_yet),
     Route(kind("image"), help.photo_check_not_open_yet),
     Route(unheard_voice, help.voice_unrecognized),
     Route(kind("event"), events.acknowledge),

@@ -53,9 +53,11 @@ class ProvinceTable(BaseModel):
 
     def declares(self, text: str) -> bool:
         """Whether a sentence says which province the user belongs to (not just mentions one)."""
-        return any(w in text for w in self.declarations) and not any(
-            q in text for q in self.question_markers
-        )
+        return any(w in text for w in self.declarations) and not self.asks(text)
+
+    def asks(self, text: str) -> bool:
+        """Whether a sentence is a question (吗, 什么, 怎么, ？…) rather than a statement."""
+        return any(q in text for q in self.question_markers)
 
 
 @cache

@@ -39,6 +39,18 @@ class BotTexts(BaseModel):
     internal_error: Said = Field(min_length=1)
     unknown_province: Said = Field(min_length=1)
     province_choose: Said = Field(min_length=1)
+    checklist_question: Said = Field(min_length=1)
+    checklist_date_question: Said = Field(min_length=1)
+    checklist_not_understood: Said = Field(min_length=1)
+    checklist_needs_province: Said = Field(min_length=1)
+    checklist_no_path: Said = Field(min_length=1)
+    checklist_not_eligible: Said = Field(min_length=1)
+    checklist: Said = Field(min_length=1)
+    checklist_ticked: Said = Field(min_length=1)
+    checklist_missing: Said = Field(min_length=1)
+    checklist_all_done: Said = Field(min_length=1)
+    checklist_none_yet: Said = Field(min_length=1)
+    checklist_bad_number: Said = Field(min_length=1)
 
 
 @cache

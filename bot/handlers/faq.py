@@ -101,17 +101,17 @@ def _silent(ctx: Context, entry: FaqEntry, province: Province) -> str:
         title=notices()[province.notice].title,
         question=entry.title,
         province=province.name,
-        contact=_contact(province),
+        contact=contact_of(province),
     )
 
 
 def _no_answer(ctx: Context) -> str:
     question = ctx.text if len(ctx.text) <= 30 else ctx.text[:30] + "…"
     province = provinces().get(_province_for(ctx))
-    return texts().no_answer.format(question=question, contact=_contact(province))
+    return texts().no_answer.format(question=question, contact=contact_of(province))
 
 
-def _contact(province: Province | None) -> str:
+def contact_of(province: Province | None) -> str:
     """How to reach the province's exam office, in its notice's words ('' when it gives none)."""
     if province is None or not (contacts := notices()[province.notice].contacts):
         return ""
