@@ -71,7 +71,7 @@ def next_step(
     used = _facts_used(path, facts)
     for question in book.questions:
         if question.fact not in facts and question.fact in used:
-            return Next(question, _options_that_matter(question, path))
+            return Next(question, question.options)
     failed = next((c for c in path.checks if fails(c, facts, notice)), None)
     return Next(failed=failed, path=None if failed else path)
 
@@ -141,17 +141,6 @@ def _telling_options(question: Question, conditions: list[Condition]) -> tuple[O
     if all(a is None for a in allowed) or all(a == allowed[0] for a in allowed):
         return ()
     return tuple(o for o in question.options if any(a is None or o.value in a for a in allowed))
-
-
-def _options_that_matter(question: Question, path: Path) -> tuple[Option, ...]:
-    """The options this path's conditions name (and the ordinary case): in Hebei no material
-    depends on a 中医诊所, so the question does not offer it."""
-    named = {
-        v for r in path.materials for c in (r.when, r.unless) for v in c.get(question.fact, ())
-    }
-    named |= {v for c in path.checks if c.fact == question.fact for v in c.fails_when}
-    offered = tuple(o for o in question.options if o.always or o.value in named)
-    return offered if len(offered) > 1 or question.kind == "date" else question.options
 
 
 def _facts_used(path: Path, facts: Mapping[str, str]) -> set[str]:

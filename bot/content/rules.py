@@ -33,8 +33,6 @@ class Option(_Frozen):
     value: str
     label: str
     words: tuple[str, ...] = ()
-    # Offered even when no condition names it: the ordinary case ("一般医疗机构", "不是专升本").
-    always: bool = False
 
 
 class Question(_Frozen):
