@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import photo_replies, photos
 from bot.pagination import paginate
 from bot.services import Services
 from bot.settings import load_settings
@@ -27,3 +28,20 @@ def send_text(openid: str, content: str) -> None:
     api = services().wechat
     for page in paginate(content):
         api.send_text(openid, page)
+
+
+def check_photo(openid: str, media_id: str, registration_photo: bool) -> None:
+    """Fetches the user's photo, tells them whether it will be accepted, sends a fixed copy."""
+    api = services().wechat
+    data = api.download_media(media_id)
+    verdict = photos.check(data, photos.DEFAULT_RULES, registration_photo=registration_photo)
+    if verdict.ok:
+        api.send_text(openid, photo_replies.accepted(verdict, registration_photo))
+        return
+    if not verdict.fixable:
+        api.send_text(openid, photo_replies.unfixable(verdict))
+        return
+    fixed = photos.fix(data, photos.DEFAULT_RULES, registration_photo=registration_photo)
+    after = photos.check(fixed, photos.DEFAULT_RULES, registration_photo=registration_photo)
+    api.send_text(openid, photo_replies.fixed(verdict, after, registration_photo))
+    api.send_image(openid, api.upload_image("fixed.jpg", fixed))

@@ -7,7 +7,17 @@ import re
 from bot.content.menu import menu
 from bot.content.provinces import provinces
 from bot.conversation import Context, Predicate, Route
-from bot.handlers import cancel, checklist, events, faq, handoff, help, paging, province
+from bot.handlers import (
+    cancel,
+    checklist,
+    events,
+    faq,
+    handoff,
+    help,
+    paging,
+    photos,
+    province,
+)
 from bot.messages import Inbound
 
 _EDGES = re.compile(r"^[\s\u3000，。！？、,.!?~～]+|[\s\u3000，。！？、,.!?~～]+$")
@@ -99,7 +109,8 @@ ROUTES: tuple[Route, ...] = (
     Route(checklist.ticks, checklist.tick),
     Route(checklist.describes_path, checklist.start),
     Route(says("我的审核", "审核状态"), help.not_open_yet),
-    Route(kind("image"), help.photo_check_not_open_yet),
+    Route(says("报名照片", "检查报名照片", "证件照检查"), photos.registration_mode),
+    Route(kind("image"), photos.check),
     Route(unheard_voice, help.voice_unrecognized),
     Route(kind("event"), events.acknowledge),
     Route(has_text, faq.answer),

@@ -20,7 +20,7 @@ def test_types_we_do_not_serve_get_a_friendly_word(wechat: WeChatSim, msg_type: 
         MsgType=msg_type, MsgId="77" + str(len(msg_type)), **UNSERVED_MESSAGES[msg_type]
     )
     assert posted.status == 200
-    assert "文字和语音" in posted.text
+    assert "文字、语音和图片" in posted.text
     assert "帮助" in posted.text
 
 
@@ -34,13 +34,6 @@ def test_voice_is_answered_as_if_typed(wechat: WeChatSim):
 def test_voice_without_recognition_asks_again(wechat: WeChatSim):
     posted = wechat.user("o_voice").send(MsgType="voice", MediaId="v1", Format="amr", MsgId="9002")
     assert "没有听清" in posted.text
-
-
-def test_image_is_acknowledged_honestly(wechat: WeChatSim):
-    posted = wechat.user("o_img").send(
-        MsgType="image", PicUrl="http://x.invalid/p.jpg", MediaId="m1", MsgId="9003"
-    )
-    assert "照片自检" in posted.text
 
 
 def test_subscribe_welcomes_and_asks_for_the_province(wechat: WeChatSim):

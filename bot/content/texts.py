@@ -51,6 +51,19 @@ class BotTexts(BaseModel):
     checklist_all_done: Said = Field(min_length=1)
     checklist_none_yet: Said = Field(min_length=1)
     checklist_bad_number: Said = Field(min_length=1)
+    photo_received: Said = Field(min_length=1)
+    photo_registration_mode: Said = Field(min_length=1)
+    photo_ok: Said = Field(min_length=1)
+    photo_ok_registration: Said = Field(min_length=1)
+    photo_fixed: Said = Field(min_length=1)
+    photo_fixed_registration: Said = Field(min_length=1)
+    photo_unfixable: Said = Field(min_length=1)
+    photo_problem_too_large: Said = Field(min_length=1)
+    photo_problem_wrong_format: Said = Field(min_length=1)
+    photo_problem_rotated: Said = Field(min_length=1)
+    photo_problem_too_small: Said = Field(min_length=1)
+    photo_problem_unreadable: Said = Field(min_length=1)
+    photo_problem_too_many_pixels: Said = Field(min_length=1)
 
 
 @cache

@@ -28,7 +28,3 @@ def voice_unrecognized(ctx: Context) -> str:
 def not_open_yet(ctx: Context) -> str:
     """A menu feature whose conversation is not built yet: say so plainly."""
     return texts().not_open_yet.format(feature=ctx.text)
-
-
-def photo_check_not_open_yet(ctx: Context) -> str:
-    return texts().not_open_yet.format(feature="照片自检")
