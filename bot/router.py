@@ -85,8 +85,10 @@ MATERIALS_WORDS = (
 
 # -- the table ----------------------------------------------------------------------------------
 # Note: order matters. Events come first; then commands that work in every state (取消 ends a
-# handoff or a flow); then the handoff, which forwards everything else to the staff; then the
-# commands, a reply to a numbered question, the active flow, images, and last free text: the FAQ.
+# handoff or a flow); then the handoff, which forwards everything else to the staff; help, 更多
+# and 人工; the checklist walk-through in progress (it takes province names and numbers as its
+# answers); then provinces, replies to a numbered FAQ question, the checklist's commands,
+# photos, and last free text: the FAQ.
 ROUTES: tuple[Route, ...] = (
     Route(event("subscribe"), events.welcome),
     Route(event("unsubscribe"), events.forget),

@@ -164,3 +164,11 @@ def test_two_ticks_at_the_same_moment_are_both_counted(wechat: WeChatSim):
     for t in threads:
         t.join()
     assert f"进度 2/{total}" in user.says("还差什么")
+
+
+def test_a_photo_mid_flow_is_checked_and_the_flow_waits(wechat: WeChatSim):
+    user = wechat.user("o_photo_mid")
+    asked = first_question(user)
+    photo = user.send(MsgType="image", MediaId="m-1", MsgId="880001", PicUrl="http://x.invalid/p")
+    assert photo.body == b"success"  # handed to the photo check, not taken as an answer
+    assert user.says("返回") == asked

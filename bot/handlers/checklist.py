@@ -36,7 +36,8 @@ _DONE_WORDS = ("完成", "勾选", "备好", "好了", "搞定")
 
 # -- predicates (the route table's) ----------------------------------------------------------
 def in_flow(ctx: Context) -> bool:
-    return ctx.profile.flow is not None and ctx.profile.flow.name == FLOW
+    """A walk-through is in progress and the user said something (a photo goes its own way)."""
+    return bool(ctx.text) and ctx.profile.flow is not None and ctx.profile.flow.name == FLOW
 
 
 def describes_path(ctx: Context) -> bool:
