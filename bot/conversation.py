@@ -22,7 +22,10 @@ from bot.store import Profile, Turn
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 12.0  # a first attempt still "pending" after this is presumed dead
+# A first attempt still "pending" after this is presumed dead. WeChat retries about every 5
+# seconds and a retry waits up to the reply budget, so the lease must lapse within that window
+# for the retry to take over; handlers answer within the budget, well inside it.
+LEASE_SECONDS = 6.0
 POLL_SECONDS = 0.05
 
 # Events that are the user's own doing (and so open WeChat's 48-hour customer-service window).
@@ -125,10 +128,14 @@ class Conversation:
     def _handle(self, msg: Inbound, token: str, profile: Profile) -> Reply:
         ctx = Context(msg, self.words(msg), profile, self.services)
         try:
-            return self._finish(msg, token, self._route(ctx), ctx)
+            reply = self._finish(msg, token, self._route(ctx), ctx)
         except BaseException:
             self.store.abandon(msg.openid, token, msg.dedupe_key)
             raise
+        # Only once the reply is saved: a failure here must not undo what was committed.
+        for job, args in ctx.jobs:
+            self.services.queue.enqueue(job, *args)
+        return reply
 
     def _route(self, ctx: Context) -> Reply:
         """Runs the first matching handler; errors become replies here, in one place."""
@@ -143,7 +150,7 @@ class Conversation:
             return Text(texts().internal_error)
 
     def _finish(self, msg: Inbound, token: str, reply: Reply, ctx: Context | None = None) -> Reply:
-        """Saves the state and the reply together, then queues the work deferred to the worker."""
+        """Saves the state, the pages left and the reply together."""
         profile, pages = None, None
         if ctx is not None:
             pages = ctx.pages_after
@@ -167,6 +174,4 @@ class Conversation:
             log.warning(
                 "a handler outlived its %ss lease; its state change was dropped", LEASE_SECONDS
             )
-        for job, args in ctx.jobs if ctx else ():
-            self.services.queue.enqueue(job, *args)
         return reply

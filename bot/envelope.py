@@ -80,6 +80,10 @@ class Envelope:
         timestamp, nonce = query["timestamp"], query.get("nonce", "")
         outer = parse_xml(body)
         if query.get("encrypt_type", "raw") != "aes":
+            # In safe or compatible mode WeChat always encrypts; a plaintext body would be
+            # vouched for by a signature that does not cover it (and shows in access logs).
+            if self.aes_keys:
+                raise Refused("plaintext message while an EncodingAESKey is configured")
             _require(query.get("signature"), self.token, timestamp, nonce)
             return Opened(outer, None)
         encrypted = outer.get("Encrypt", "")

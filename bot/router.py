@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from bot.content.menu import menu
 from bot.content.provinces import provinces
 from bot.conversation import Context, Predicate, Route
@@ -20,14 +18,16 @@ from bot.handlers import (
 )
 from bot.messages import Inbound
 
-_EDGES = re.compile(r"^[\s\u3000，。！？、,.!?~～]+|[\s\u3000，。！？、,.!?~～]+$")
+_EDGES = "\u3000，。！？、,.!?~～ \t\r\n"
 
 
 def words_of(msg: Inbound) -> str:
     """What the user said: text, a voice message's recognition, or what a menu click stands for."""
     if msg.is_event and (msg.event or "").upper() == "CLICK":
         return menu().says(msg.event_key)
-    return _EDGES.sub("", msg.text)
+    # str.strip, not a regex: linear however many spaces are typed. A message that is nothing
+    # but punctuation ("?") is kept as typed.
+    return msg.text.strip(_EDGES) or msg.text
 
 
 # -- predicates ---------------------------------------------------------------------------------

@@ -123,3 +123,16 @@ def test_rate_limit_says_so_once_then_stays_quiet(settings: Settings, redis_clie
     assert "太频繁" in replies[3]
     assert replies[4] == ""
     assert "医考助手可以" in sim_for(app.test_client(), limited).user("o_calm").says("帮助")
+
+
+def test_wechats_retry_five_seconds_later_takes_over_a_dead_attempt(
+    settings: Settings, services: Services
+):
+    """With the real lease: the first attempt died; WeChat's retry comes ~5 s later."""
+    from bot.conversation import LEASE_SECONDS
+
+    wechat = sim_for(counting_app(settings, services).test_client(), settings)
+    message = wechat.user("o_dead5").text_message("计数")
+    services.store.begin("o_dead5", message["MsgId"], LEASE_SECONDS, per_minute=30)
+    time.sleep(5)
+    assert wechat.post(message).text == "第1次"

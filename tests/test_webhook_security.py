@@ -6,6 +6,8 @@ import time
 
 from flask.testing import FlaskClient
 
+from bot.app import create_app
+from bot.services import Services
 from bot.settings import Settings
 from tests.conftest import sim_for
 from tests.wechat_sim import WeChatSim, sha1_signature
@@ -56,11 +58,10 @@ def test_entity_expansion_bomb_is_refused(
         "<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName>"
         "<CreateTime>1</CreateTime><MsgType>text</MsgType><Content>&lol3;</Content></xml>"
     )
-    plain = sim_for(client, settings, mode="plain")
     response = client.post("/wechat", query_string=_signed_query(settings), data=bomb.encode())
     assert response.status_code == 400
     assert b"Traceback" not in response.data
-    still_serving(plain)
+    still_serving(wechat)
 
 
 def test_any_dtd_is_refused(client: FlaskClient, settings: Settings):
@@ -72,15 +73,13 @@ def test_any_dtd_is_refused(client: FlaskClient, settings: Settings):
     )
 
 
-def test_malformed_xml_and_missing_fields_are_400(client: FlaskClient, settings: Settings):
-    for body in (
-        b"<xml><unclosed>",
-        b"not xml at all",
-        b"<notxml/>",
-        b"<xml><MsgType>text</MsgType></xml>",
-    ):
+def test_malformed_xml_and_missing_fields_are_400(
+    client: FlaskClient, settings: Settings, wechat: WeChatSim
+):
+    for body in (b"<xml><unclosed>", b"not xml at all", b"<notxml/>"):
         response = client.post("/wechat", query_string=_signed_query(settings), data=body)
         assert response.status_code == 400, body
+    assert wechat.post({"MsgType": "text"}).status == 400  # signed and encrypted, but no sender
 
 
 def test_five_megabyte_body_is_413(client: FlaskClient, settings: Settings, wechat: WeChatSim):
@@ -99,12 +98,23 @@ def test_ciphertext_for_another_key_is_refused(client: FlaskClient, settings: Se
     assert posted.status == 400
 
 
-def test_plaintext_mode(client: FlaskClient, settings: Settings):
-    plain = sim_for(client, settings, mode="plain")
+def test_plaintext_mode(settings: Settings, redis_client):
+    plain_settings = settings.model_copy(update={"wechat_encoding_aes_key": None})
+    app = create_app(plain_settings, Services(plain_settings, client=redis_client))
+    plain = sim_for(app.test_client(), plain_settings, mode="plain")
     posted = plain.post(plain.user("o_plain").text_message("帮助"))
     assert posted.status == 200
     assert "Encrypt" not in posted.reply
     assert "医考助手可以" in posted.text
+
+
+def test_a_plaintext_body_is_refused_when_safe_mode_is_configured(
+    client: FlaskClient, settings: Settings
+):
+    """The query's signature does not cover the body: in safe mode it vouches for nothing."""
+    plain = sim_for(client, settings, mode="plain")
+    unsubscribe = plain.message("o_victim", MsgType="event", Event="unsubscribe")
+    assert plain.post(unsubscribe).status == 403
 
 
 def test_compatible_mode_replies_encrypted(client: FlaskClient, settings: Settings):

@@ -28,9 +28,13 @@ from bot.store import FlowState
 
 FLOW = "checklist"
 BACK, RESTART = ("返回", "上一步"), ("重新开始", "重来")
+# Linear: one number, then separator-and-number pairs (a nested repeat here backtracked
+# exponentially on a long run of digits, freezing the worker).
 _TICK = re.compile(
-    r"^(?:完成|勾选|已备好)?\s*((?:\d+[\s,，、和]*)+)\s*(?:已备好|备好了|好了|完成|已完成|准备好了|搞定)?$"
+    r"^(?:完成|勾选|已备好)?\s*(\d{1,3}(?:[\s,，、和]+\d{1,3})*)\s*"
+    r"(?:已备好|备好了|好了|完成|已完成|准备好了|搞定)?$"
 )
+_TICK_MAX_CHARS = 60
 _DONE_WORDS = ("完成", "勾选", "备好", "好了", "搞定")
 
 
@@ -50,10 +54,12 @@ def describes_path(ctx: Context) -> bool:
 
 
 def ticks(ctx: Context) -> bool:
+    text = ctx.text
     return (
         "path" in ctx.profile.facts
-        and bool(_TICK.match(ctx.text))
-        and any(w in ctx.text for w in _DONE_WORDS)
+        and len(text) <= _TICK_MAX_CHARS
+        and any(w in text for w in _DONE_WORDS)
+        and bool(_TICK.match(text))
     )
 
 
@@ -102,9 +108,11 @@ def tick(ctx: Context) -> str:
     items = _materials(ctx, rules) if rules else []
     if not items:
         return texts().checklist_none_yet
-    for number in (int(n) for n in re.findall(r"\d+", ctx.text)):
-        if not 1 <= number <= len(items):
-            return texts().checklist_bad_number.format(number=number, total=len(items))
+    numbers = [int(n) for n in re.findall(r"\d+", ctx.text)]
+    wrong = next((n for n in numbers if not 1 <= n <= len(items)), None)
+    if wrong is not None:  # nothing is ticked from a batch that holds a wrong number
+        return texts().checklist_bad_number.format(number=wrong, total=len(items))
+    for number in numbers:
         if items[number - 1].id not in ctx.profile.checklist_done:
             ctx.profile.checklist_done.append(items[number - 1].id)
     return texts().checklist_ticked.format(

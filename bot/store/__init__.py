@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from typing import cast
 
 import redis
+from pydantic import ValidationError
 
 from bot.store import keys
 from bot.store.models import FlowState, Gap, OfficeToken, Pending, Profile, Turn
 from bot.store.scripts import BEGIN, FINISH, RELEASE
 
 __all__ = ["FlowState", "Gap", "OfficeToken", "Pending", "Profile", "Store", "Turn"]
+
+log = logging.getLogger(__name__)
 
 PENDING = "pending:"
 LOCK_POLL_SECONDS = 0.02
@@ -183,4 +187,9 @@ def _reply_of(raw: bytes | str | int | None) -> str | None:
 def _profile_of(raw: bytes | str | int | None) -> Profile:
     if raw is None or isinstance(raw, int):
         return Profile()
-    return Profile.model_validate_json(raw)
+    try:
+        return Profile.model_validate_json(raw)
+    except ValidationError:
+        # A profile this version cannot read must not lock the user out of the bot for good.
+        log.exception("unreadable profile dropped")
+        return Profile()

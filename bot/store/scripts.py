@@ -24,14 +24,14 @@ return {'ours', redis.call('GET', KEYS[4]), count}
 # KEYS: profile, pages, message, lock
 # ARGV: profile JSON ('' leaves it), profile ttl s, pages mode (keep|set|del), pages JSON,
 #       pages ttl s, reply, reply ttl s, lock token
-# The profile is written only while this message still holds the lock: a handler that outlived
-# its lease must not overwrite what the next message saved.
+# The profile and the pages are written only while this message still holds the lock: a handler
+# that outlived its lease must not overwrite what the next message saved.
 FINISH = """
 local holds = redis.call('GET', KEYS[4]) == ARGV[8]
 if ARGV[1] ~= '' and holds then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
-if ARGV[3] == 'set' then
+if holds and ARGV[3] == 'set' then
   redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5])
-elseif ARGV[3] == 'del' then
+elseif holds and ARGV[3] == 'del' then
   redis.call('DEL', KEYS[2])
 end
 redis.call('SET', KEYS[3], ARGV[6], 'EX', ARGV[7])
