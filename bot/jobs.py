@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from bot import photo_replies, photos
+from bot.content.texts import texts
 from bot.pagination import paginate
 from bot.services import Services
 from bot.settings import load_settings
+
+log = logging.getLogger(__name__)
 
 _services: Services | None = None
 
@@ -31,6 +36,15 @@ def send_text(openid: str, content: str) -> None:
 
 
 def check_photo(openid: str, media_id: str, registration_photo: bool) -> None:
+    """Checks the user's photo; whatever goes wrong, the user hears back rather than nothing."""
+    try:
+        _check_photo(openid, media_id, registration_photo)
+    except Exception:
+        log.exception("photo check failed")
+        services().wechat.send_text(openid, texts().internal_error)
+
+
+def _check_photo(openid: str, media_id: str, registration_photo: bool) -> None:
     """Fetches the user's photo, tells them whether it will be accepted, sends a fixed copy."""
     api = services().wechat
     data = api.download_media(media_id)

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     profile_days: int = Field(default=180, ge=1)
     log_level: str = "INFO"
 
+    @field_validator("wechat_token", "wechat_appid", "wechat_secret", "redis_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """An empty variable (WECHAT_TOKEN=) means unset, never an empty secret."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("wechat_encoding_aes_key", "wechat_encoding_aes_key_previous")
     @classmethod
     def _aes_key_shape(cls, value: SecretStr | None) -> SecretStr | None:

@@ -172,3 +172,32 @@ def test_a_photo_mid_flow_is_checked_and_the_flow_waits(wechat: WeChatSim):
     photo = user.send(MsgType="image", MediaId="m-1", MsgId="880001", PicUrl="http://x.invalid/p")
     assert photo.body == b"success"  # handed to the photo check, not taken as an answer
     assert user.says("返回") == asked
+
+
+def test_a_new_province_means_its_own_questions_not_the_old_path(wechat: WeChatSim):
+    user = wechat.user("o_moved")
+    finished_list(user)  # Hebei
+    user.says("江西")
+    reply = user.says("材料清单")
+    assert "需上传的材料" not in reply  # Jiangxi's questions are asked afresh
+    assert ASKS_A_CHOICE in reply
+
+
+def test_without_a_province_the_checklist_asks_for_it_and_traps_nobody(wechat: WeChatSim):
+    user = wechat.user("o_noprov")
+    assert "请先告诉我您的考区" in user.says("材料清单")
+    assert "200k" in user.says("上传的材料图片有什么要求？")
+
+
+def test_a_province_and_a_path_in_one_sentence(wechat: WeChatSim):
+    reply = wechat.user("o_both").says("我是河北考生，大专毕业已经拿到助理证")
+    assert "考区设为「河北」" in reply
+    assert ASKS_A_CHOICE in reply or ASKS_A_DATE in reply
+
+
+def test_a_tick_batch_with_a_wrong_number_ticks_nothing(wechat: WeChatSim):
+    user = wechat.user("o_badbatch")
+    listed = finished_list(user)
+    total = listed.split("已备好 0/")[1].split("）")[0]
+    assert "没有第 99 项" in user.says("1 2 99 已备好")
+    assert f"进度 0/{total}" in user.says("还差什么")

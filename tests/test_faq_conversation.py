@@ -127,3 +127,15 @@ def test_answers_hold_the_notices_facts(
         assert fact in reply
     for other in not_holds:
         assert other not in reply
+
+
+def test_cancel_drops_a_pending_numbered_question(wechat: WeChatSim):
+    user = wechat.user("o_q9")
+    user.says("考试费要交多少钱")
+    assert "已取消" in user.says("取消")
+    user.says("2")
+    assert "您当前的考区：未设置" in user.says("帮助")
+
+
+def test_a_lone_question_mark_gets_help(wechat: WeChatSim):
+    assert "医考助手可以" in wechat.user("o_q10").says("？")

@@ -60,3 +60,10 @@ def test_no_credentials_is_local_mode(monkeypatch: pytest.MonkeyPatch):
     for name in ("WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_SECRET"):
         monkeypatch.delenv(name, raising=False)
     assert load_settings(_env_file=None).local_mode
+
+
+def test_blank_credentials_mean_unset_not_an_empty_secret(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("WECHAT_TOKEN", "")
+    for name in ("WECHAT_APPID", "WECHAT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    assert load_settings(_env_file=None).local_mode

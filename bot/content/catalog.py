@@ -7,6 +7,7 @@ from bot.content.knowledge import notices
 from bot.content.loader import ContentError
 from bot.content.menu import menu
 from bot.content.provinces import provinces
+from bot.content.rules import province_rules, questions
 from bot.content.texts import texts
 from bot.matching import matcher
 
@@ -16,7 +17,31 @@ def load_all() -> None:
     texts()
     menu()
     check_faq_references()
+    check_rules_references()
     matcher()  # the synonyms dictionary, and jieba's warm-up (about a second) before any user
+
+
+def check_rules_references() -> None:
+    """Every province has rules, citing notices we hold, for the province they name."""
+    known, table, rules = notices(), provinces(), province_rules()
+    questions()
+    problems = [
+        f"rules/provinces: no rules for {p.id}" for p in table.provinces if p.id not in rules
+    ]
+    for province, found in rules.items():
+        cited = [
+            found.notice,
+            *(m.source.notice for m in found.materials),
+            *(p.source.notice for p in found.paths),
+            *(n.source.notice for n in found.upload),
+        ]
+        problems += [
+            f"rules/provinces: {province} cites unknown notice '{n}'"
+            for n in cited
+            if n not in known
+        ]
+    if problems:
+        raise ContentError("\n".join(problems))
 
 
 def check_faq_references() -> None:

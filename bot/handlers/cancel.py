@@ -8,10 +8,10 @@ from bot.handlers import handoff
 
 
 def cancel(ctx: Context) -> str:
-    """Ends the handoff or the flow in progress; says so when there was none."""
+    """Ends the handoff, the flow or the numbered question in progress; says so if none."""
     if handoff.is_active(ctx):
         return handoff.end(ctx)
-    if ctx.profile.flow is not None:
-        ctx.profile.flow = None
+    if ctx.profile.flow is not None or ctx.profile.pending is not None:
+        ctx.profile.flow, ctx.profile.pending = None, None
         return texts().cancelled
     return texts().nothing_to_cancel

@@ -15,6 +15,7 @@ from bot.content.provinces import Province, provinces
 from bot.content.rules import (
     Material,
     Option,
+    Path,
     ProvinceRules,
     Question,
     province_rules,
@@ -27,6 +28,7 @@ from bot.matching import matcher
 from bot.store import FlowState
 
 FLOW = "checklist"
+PATH_PROVINCE = "path_province"  # the province whose notice the stored path comes from
 BACK, RESTART = ("返回", "上一步"), ("重新开始", "重来")
 # Linear: one number, then separator-and-number pairs (a nested repeat here backtracked
 # exponentially on a long run of digits, freezing the worker).
@@ -68,6 +70,10 @@ def start(ctx: Context) -> str:
     """Starts (or restarts) the walk-through, keeping any facts the message itself gives."""
     ctx.profile.facts = checklist.extract(questions(), ctx.text)
     ctx.profile.checklist_done = []
+    if provinces().get(ctx.profile.province) is None:
+        # No flow without a province: every answer would only meet "which province?" again.
+        ctx.profile.flow = None
+        return texts().checklist_needs_province.format(served=provinces().served)
     ctx.profile.flow = FlowState(name=FLOW, step="")
     return _advance(ctx)
 
@@ -82,12 +88,10 @@ def resume(ctx: Context) -> str:
         if flow.history:
             ctx.profile.facts.pop(flow.history.pop(), None)
         return _advance(ctx)
-    named = provinces().exact(ctx.text) or (
-        provinces().mentioned_in(ctx.text) if provinces().declares(ctx.text) else None
-    )
+    named = provinces().exact(ctx.text)  # only a bare name: 「我在河北上的学」 is an answer
     if named is not None:
         ctx.profile.province = named.id
-        return _advance(ctx)
+        return start(ctx)  # another province's notice: its own paths and questions
     return _take_answer(ctx, flow)
 
 
@@ -96,7 +100,7 @@ def show(ctx: Context) -> str:
     if checklist.extract(questions(), ctx.text).keys() - {"institution"}:
         return start(ctx)  # "本科要准备什么材料": a new description, not the old list
     rules, province = _rules(ctx)
-    path = rules.path(ctx.profile.facts.get("path")) if rules else None
+    path = _path(ctx, rules) if rules else None
     if rules is None or province is None or path is None:
         return start(ctx)
     return _render(ctx, rules, province)
@@ -170,6 +174,7 @@ def _advance(ctx: Context) -> str:
             title=_notice(ctx).title, province=province.name, contact=faq.contact_of(province)
         )
     ctx.profile.facts["path"] = step.path.id
+    ctx.profile.facts[PATH_PROVINCE] = province.id
     return _render(ctx, rules, province)
 
 
@@ -205,7 +210,7 @@ def _render(ctx: Context, rules: ProvinceRules, province: Province) -> str:
 
 
 def _materials(ctx: Context, rules: ProvinceRules) -> list[Material]:
-    path = rules.path(ctx.profile.facts.get("path"))
+    path = _path(ctx, rules)
     return checklist.materials_for(rules, path, ctx.profile.facts, questions()) if path else []
 
 
@@ -225,6 +230,14 @@ def _missing(ctx: Context, items: list[Material]) -> str:
         if left
         else texts().checklist_all_done
     )
+
+
+def _path(ctx: Context, rules: ProvinceRules) -> Path | None:
+    """The path worked out for the user's current province (none after a change of province:
+    path ids recur across provinces, but another notice's questions were never asked)."""
+    if ctx.profile.facts.get(PATH_PROVINCE) != rules.province:
+        return None
+    return rules.path(ctx.profile.facts.get("path"))
 
 
 def _rules(ctx: Context) -> tuple[ProvinceRules | None, Province | None]:

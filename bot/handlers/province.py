@@ -6,6 +6,7 @@ from bot.content.knowledge import notices
 from bot.content.provinces import provinces
 from bot.content.texts import texts
 from bot.conversation import Context
+from bot.handlers import checklist
 
 
 def choose(ctx: Context) -> str:
@@ -22,7 +23,11 @@ def set_province(ctx: Context) -> str:
     ctx.profile.province = province.id
     notice = notices()[province.notice]
     cited = f"《{notice.title}》" + (f"（{notice.issuer}）" if notice.issuer else "")
-    return texts().province_set.format(province=province.name, notice=cited)
+    said = texts().province_set.format(province=province.name, notice=cited)
+    # 「我是河北考生，大专毕业已经拿到助理证」 also says the path: go straight on to the list.
+    if checklist.describes_path(ctx):
+        return said + "\n\n" + checklist.start(ctx)
+    return said
 
 
 def unserved(ctx: Context) -> str:
