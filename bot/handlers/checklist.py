@@ -139,7 +139,9 @@ def _take_answer(ctx: Context, flow: FlowState) -> str:
     step = (
         checklist.next_step(rules, questions(), _notice(ctx), ctx.profile.facts) if rules else None
     )
-    if step is None or step.question is None:
+    if step is None or step.question is None or step.question.fact != flow.step:
+        # Nothing is asked, or the rules changed since (a flow resumed days later): a number
+        # would pick from other options than those shown, so ask what is missing now.
         return _advance(ctx)
     value = checklist.answer(step.question, step.options, ctx.text)
     given = {step.question.fact: value} if value else checklist.extract(questions(), ctx.text)
