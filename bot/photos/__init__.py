@@ -1,0 +1,33 @@
+"""Checking a candidate's photo against the upload rules, and making a copy that meets them.
+
+Pure and in memory: bytes in, a Verdict or JPEG bytes out. Nothing here logs, keeps or sends the
+image or anything read from it (EXIF can hold the place a photo was taken).
+
+The limits come in as a PhotoRules from the caller; DEFAULT_RULES is built from the notices.
+"""
+
+from bot.photos.encode import fix
+from bot.photos.probe import check
+from bot.photos.rules import (
+    DEFAULT_RULES,
+    FORMATS,
+    MAX_BYTES,
+    REGISTRATION_MAX_BYTES,
+    PhotoNotFixable,
+    PhotoRules,
+    Problem,
+    Verdict,
+)
+
+__all__ = [
+    "DEFAULT_RULES",
+    "FORMATS",
+    "MAX_BYTES",
+    "REGISTRATION_MAX_BYTES",
+    "PhotoNotFixable",
+    "PhotoRules",
+    "Problem",
+    "Verdict",
+    "check",
+    "fix",
+]
