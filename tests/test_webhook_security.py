@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from flask.testing import FlaskClient
+from pydantic import SecretStr
 
 from bot.app import create_app
 from bot.services import Services
@@ -132,3 +133,18 @@ def _signed_query(settings: Settings) -> dict[str, str]:
         "timestamp": ts,
         "nonce": nonce,
     }
+
+
+def test_key_rotation_opens_with_either_key_and_replies_with_the_one_that_worked(
+    settings: Settings, redis_client
+):
+    from tests.conftest import random_aes_key
+
+    old_key = random_aes_key()
+    rotated = settings.model_copy(update={"wechat_encoding_aes_key_previous": SecretStr(old_key)})
+    app = create_app(rotated, Services(rotated, client=redis_client))
+    current = sim_for(app.test_client(), rotated)  # encrypts with the new key
+    assert "医考助手可以" in current.user("o_rot").says("帮助")
+    late = sim_for(app.test_client(), rotated)
+    late.aes_key = old_key  # WeChat still on the old key: the reply must open with it too
+    assert "医考助手可以" in late.user("o_rot2").says("帮助")
