@@ -25,12 +25,6 @@ from bot.content.rules import (
     contradicts,
 )
 
-# The notices write 专科 and 中专 where the questions say college and secondary.
-EDUCATION_IN_NOTICES = {"college": "专科", "secondary": "中专"}
-# A bare yes or no answers any yes/no question.
-YES_NO = {w: "yes" for w in ("是", "是的", "对", "对的", "有", "嗯", "参加", "在")} | {
-    w: "no" for w in ("否", "不是", "不", "没有", "无", "不对", "不参加", "不在")
-}
 _DATE = re.compile(r"(\d{4})\s*[-年./]\s*(\d{1,2})\s*[-月./]\s*(\d{1,2})")
 
 
@@ -72,7 +66,7 @@ def next_step(
     for question in book.questions:
         if question.fact not in facts and question.fact in used:
             return Next(question, question.options)
-    failed = next((c for c in path.checks if fails(c, facts, notice)), None)
+    failed = next((c for c in path.checks if fails(c, facts, notice, book)), None)
     return Next(failed=failed, path=None if failed else path)
 
 
@@ -83,10 +77,10 @@ def materials_for(
     return [rules.material(r.material) for r in path.materials if r.applies(facts)]
 
 
-def fails(check: Check, facts: Mapping[str, str], notice: Notice) -> bool:
+def fails(check: Check, facts: Mapping[str, str], notice: Notice, book: QuestionBook) -> bool:
     if check.kind == "fact":
         return facts.get(check.fact) in check.fails_when
-    limit = notice.limit(EDUCATION_IN_NOTICES.get(facts.get("education", ""), ""))
+    limit = notice.limit(book.in_notices("education", facts.get("education", "")))
     registered = parse_date(facts.get(check.fact, ""))
     if limit is None or registered is None:
         return False  # the notice states no limit for this education: nothing to hold against
@@ -110,7 +104,9 @@ def extract(book: QuestionBook, text: str) -> dict[str, str]:
     return found
 
 
-def answer(question: Question, options: tuple[Option, ...], text: str) -> str | None:
+def answer(
+    book: QuestionBook, question: Question, options: tuple[Option, ...], text: str
+) -> str | None:
     """The value a reply picks: an option's number, label or words; a date for a date question."""
     text = text.strip()
     if question.kind == "date":
@@ -119,8 +115,8 @@ def answer(question: Question, options: tuple[Option, ...], text: str) -> str | 
     if text.isdigit() and 1 <= int(text) <= len(options):
         return options[int(text) - 1].value
     values = {o.value for o in options}
-    if values == {"yes", "no"} and text in YES_NO:
-        return YES_NO[text]
+    if values == {"yes", "no"} and (bare := book.yes_or_no(text)):
+        return bare
     picked = {o.value for o in options if text == o.label or any(w in text for w in o.words)}
     return picked.pop() if len(picked) == 1 else None
 

@@ -41,10 +41,6 @@ def says(*commands: str) -> Predicate:
     return lambda ctx: ctx.text.lower() in wanted
 
 
-def mentions(*phrases: str) -> Predicate:
-    return lambda ctx: any(p in ctx.text for p in phrases)
-
-
 def kind(*msg_types: str) -> Predicate:
     return lambda ctx: ctx.msg.msg_type in msg_types
 
@@ -69,20 +65,6 @@ def always(ctx: Context) -> bool:
     return True
 
 
-# Words that ask for the materials checklist rather than one FAQ answer.
-MATERIALS_WORDS = (
-    "材料清单",
-    "准备什么材料",
-    "需要什么材料",
-    "要交什么材料",
-    "准备哪些材料",
-    "传哪些材料",
-    "需要哪些材料",
-    "要哪些材料",
-    "交哪些材料",
-    "我的清单",
-)
-
 # -- the table ----------------------------------------------------------------------------------
 # Note: order matters. Events come first; then commands that work in every state (取消 ends a
 # handoff or a flow); then the handoff, which forwards everything else to the staff; help, 更多
@@ -106,7 +88,7 @@ ROUTES: tuple[Route, ...] = (
     Route(faq.awaits_choice, faq.resolve_choice),
     Route(names_province, province.set_province),
     Route(says("重新开始"), checklist.start),
-    Route(mentions(*MATERIALS_WORDS), checklist.show),
+    Route(checklist.asks_for_list, checklist.show),
     Route(says("还差什么", "还缺什么", "还差哪些", "进度", "我的进度"), checklist.remaining),
     Route(checklist.ticks, checklist.tick),
     Route(checklist.describes_path, checklist.start),

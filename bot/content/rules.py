@@ -33,6 +33,7 @@ class Option(_Frozen):
     value: str
     label: str
     words: tuple[str, ...] = ()
+    in_notices: str | None = None  # the word the notices use for this value, where it differs
 
 
 class Question(_Frozen):
@@ -50,7 +51,24 @@ class Question(_Frozen):
 
 
 class QuestionBook(_Frozen):
+    start_words: tuple[str, ...] = Field(min_length=1)
+    yes_words: tuple[str, ...] = ()
+    no_words: tuple[str, ...] = ()
     questions: tuple[Question, ...] = Field(min_length=1)
+
+    def yes_or_no(self, text: str) -> str | None:
+        """'yes' or 'no' for a bare reply such as 是 or 没有."""
+        if text in self.yes_words:
+            return "yes"
+        return "no" if text in self.no_words else None
+
+    def in_notices(self, fact: str, value: str) -> str:
+        """How the notices write a fact's value (college → 专科)."""
+        question = self.get(fact)
+        option = (
+            next((o for o in question.options if o.value == value), None) if question else None
+        )
+        return (option.in_notices or value) if option else value
 
     def get(self, fact: str) -> Question | None:
         return next((q for q in self.questions if q.fact == fact), None)

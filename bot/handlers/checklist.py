@@ -46,6 +46,11 @@ def in_flow(ctx: Context) -> bool:
     return bool(ctx.text) and ctx.profile.flow is not None and ctx.profile.flow.name == FLOW
 
 
+def asks_for_list(ctx: Context) -> bool:
+    """「材料清单」, 「要准备什么材料」…: the checklist rather than one FAQ answer."""
+    return any(word in ctx.text for word in questions().start_words)
+
+
 def describes_path(ctx: Context) -> bool:
     """A statement of two or more path facts ("我是大专毕业已经拿到助理证，想考执医").
 
@@ -143,7 +148,7 @@ def _take_answer(ctx: Context, flow: FlowState) -> str:
         # Nothing is asked, or the rules changed since (a flow resumed days later): a number
         # would pick from other options than those shown, so ask what is missing now.
         return _advance(ctx)
-    value = checklist.answer(step.question, step.options, ctx.text)
+    value = checklist.answer(questions(), step.question, step.options, ctx.text)
     given = {step.question.fact: value} if value else checklist.extract(questions(), ctx.text)
     if given:
         ctx.profile.facts.update(given)
