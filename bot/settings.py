@@ -20,7 +20,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 RedisUrl = Annotated[AnyUrl, UrlConstraints(allowed_schemes=["redis", "rediss", "unix"])]
 
@@ -57,11 +57,38 @@ class Settings(BaseSettings):
     profile_days: int = Field(default=180, ge=1)
     log_level: str = "INFO"
 
-    @field_validator("wechat_token", "wechat_appid", "wechat_secret", "redis_url", mode="before")
+    # The candidate registry: the key of the ID/phone hashes (unset in local mode: one is made
+    # per data directory; required with real credentials, and the same for every process).
+    registry_secret: SecretStr | None = None
+    # Pushes: the Official Account's template (overrides knowledge/push.yaml), the shared
+    # rate, the waits between retries, and how long before a correction deadline to remind.
+    review_template_id: str | None = None
+    push_per_second: float = Field(default=20.0, gt=0, le=1000)
+    push_backoff_seconds: Annotated[tuple[int, ...], NoDecode] = (10, 60, 300, 1800)
+    reminder_hours_before: float = Field(default=6.0, gt=0, le=72)
+    bind_failures_per_hour: int = Field(default=5, ge=1, le=100)
+
+    @field_validator(
+        "wechat_token",
+        "wechat_appid",
+        "wechat_secret",
+        "redis_url",
+        "registry_secret",
+        "review_template_id",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         """An empty variable (WECHAT_TOKEN=) means unset, never an empty secret."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("push_backoff_seconds", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """PUSH_BACKOFF_SECONDS=10,60,300: the waits before each retry."""
+        if isinstance(value, str):
+            return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
 
     @field_validator("wechat_encoding_aes_key", "wechat_encoding_aes_key_previous")
     @classmethod
@@ -91,6 +118,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"set all of WECHAT_TOKEN, WECHAT_APPID, WECHAT_SECRET; missing {missing}"
             )
+        if not missing and self.registry_secret is None:
+            raise ValueError(
+                "set REGISTRY_SECRET (at least 32 characters, the same for every process): "
+                "it keys the hashes of candidates' ID numbers"
+            )
+        if self.registry_secret is not None and len(self.registry_secret.get_secret_value()) < 32:
+            raise ValueError("REGISTRY_SECRET must be at least 32 characters")
         if self.wechat_encoding_aes_key_previous and not self.wechat_encoding_aes_key:
             raise ValueError("WECHAT_ENCODING_AES_KEY_PREVIOUS needs WECHAT_ENCODING_AES_KEY")
         return self

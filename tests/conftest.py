@@ -66,6 +66,9 @@ def settings(tmp_path: Path, fake_wechat: FakeWeChat, redis_url: str) -> Setting
         wechat_api_base_url=fake_wechat.url,
         redis_url=redis_url,
         data_dir=tmp_path / "var",
+        registry_secret=secrets.token_hex(32),
+        # Retries at once: the waits between them are the worker's business, not the tests'.
+        push_backoff_seconds=(0, 0, 0),
     )
 
 
@@ -120,5 +123,7 @@ def env_of(settings: Settings) -> dict[str, str]:
             continue
         if hasattr(value, "get_secret_value"):
             value = value.get_secret_value()
+        if isinstance(value, tuple):
+            value = ",".join(map(str, value))
         env[name.upper()] = str(value)
     return env

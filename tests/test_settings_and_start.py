@@ -23,7 +23,12 @@ def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-CREDENTIALS = {"WECHAT_TOKEN": "tok", "WECHAT_APPID": "wx1234567890abcdef", "WECHAT_SECRET": "s"}
+CREDENTIALS = {
+    "WECHAT_TOKEN": "tok",
+    "WECHAT_APPID": "wx1234567890abcdef",
+    "WECHAT_SECRET": "s",
+    "REGISTRY_SECRET": "k" * 32,
+}
 
 
 @pytest.mark.parametrize(
@@ -35,6 +40,9 @@ CREDENTIALS = {"WECHAT_TOKEN": "tok", "WECHAT_APPID": "wx1234567890abcdef", "WEC
         ({"REDIS_URL": "http://localhost:6379"}, "REDIS_URL"),
         ({"WECHAT_TOKEN": "only-the-token"}, "WECHAT_APPID"),
         ({**CREDENTIALS, "WECHAT_APPID": "not-an-appid"}, "WECHAT_APPID"),
+        ({**CREDENTIALS, "REGISTRY_SECRET": ""}, "REGISTRY_SECRET"),
+        ({**CREDENTIALS, "REGISTRY_SECRET": "short"}, "REGISTRY_SECRET"),
+        ({"PUSH_BACKOFF_SECONDS": "10,soon"}, "PUSH_BACKOFF_SECONDS"),
     ],
 )
 def test_a_bad_value_stops_the_start_naming_the_variable(env: dict[str, str], named: str):

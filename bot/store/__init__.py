@@ -128,6 +128,10 @@ class Store:
         raw = self.redis.get(keys.user(openid, "pages"))
         return list(json.loads(raw)) if raw else []
 
+    def profile(self, openid: str) -> Profile:
+        """The user's profile, read outside a message's handling (e.g. by a push job)."""
+        return _profile_of(self.redis.get(keys.user(openid, "profile")))
+
     def forget_user(self, openid: str) -> None:
         """Deletes the user's conversation data (WeChat's rule on unsubscribe)."""
         self.redis.delete(keys.user(openid, "profile"), keys.user(openid, "pages"))

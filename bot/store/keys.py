@@ -14,6 +14,19 @@ yk:wechat:{<appid>}:token-lock   one refresher at a time               10 second
 yk:gaps:<province|none>          unanswered question → times asked     kept (offices read it)
 yk:gaps:<province|none>:last     unanswered question → last asked at   kept
 yk:offices:tokens                sha256(token) → OfficeToken JSON      until revoked
+yk:{u:<openid>}:registration     the 报名号 this user bound             until unbound
+yk:{u:<openid>}:bind-failures    failed binding attempts this hour     1 hour
+yk:{c:<报名号>}:candidate         Candidate JSON (state, binding, …)    kept (the office's data)
+yk:{c:<报名号>}:history           JSON list of every change, oldest first kept
+yk:{c:<报名号>}:deliveries        delivery key → Delivery JSON          kept
+yk:{c:<报名号>}:bind-failures     failed binding attempts this hour     1 hour
+yk:registry:<province>           set of 报名号 imported for a province  kept
+yk:binding-code:<sha256(code)>   报名号 an office's one-time code binds  BINDING_CODE_DAYS
+yk:push:msgid:<msgid>            报名号 and delivery key of a template  MSGID_DAYS
+yk:push:bucket                   the shared push token bucket          a few seconds idle
+
+A candidate's keys share the hash tag {c:<报名号>}, so one transaction covers a state change,
+its history entry and its delivery record.
 """
 
 from __future__ import annotations
@@ -21,6 +34,9 @@ from __future__ import annotations
 PREFIX = "yk"
 PAGES_SECONDS = 3600
 RATE_SECONDS = 120
+BIND_FAILURE_SECONDS = 3600
+BINDING_CODE_DAYS = 14
+MSGID_DAYS = 7
 
 
 def user(openid: str, part: str) -> str:
@@ -49,3 +65,43 @@ def gaps(province: str | None) -> str:
 
 def office_tokens() -> str:
     return f"{PREFIX}:offices:tokens"
+
+
+def user_registration(openid: str) -> str:
+    return user(openid, "registration")
+
+
+def user_bind_failures(openid: str) -> str:
+    return user(openid, "bind-failures")
+
+
+def candidate(registration: str, part: str = "candidate") -> str:
+    return f"{PREFIX}:{{c:{registration}}}:{part}"
+
+
+def history(registration: str) -> str:
+    return candidate(registration, "history")
+
+
+def deliveries(registration: str) -> str:
+    return candidate(registration, "deliveries")
+
+
+def candidate_bind_failures(registration: str) -> str:
+    return candidate(registration, "bind-failures")
+
+
+def registry(province: str) -> str:
+    return f"{PREFIX}:registry:{province}"
+
+
+def binding_code(code_hash: str) -> str:
+    return f"{PREFIX}:binding-code:{code_hash}"
+
+
+def push_msgid(msgid: str) -> str:
+    return f"{PREFIX}:push:msgid:{msgid}"
+
+
+def push_bucket() -> str:
+    return f"{PREFIX}:push:bucket"

@@ -35,8 +35,6 @@ class Profile(BaseModel):
     checklist_done: list[str] = Field(default_factory=list)
     handoff_until: float | None = None
     pending: Pending | None = None
-    # The 报名号 this WeChat user has bound (issue 5 fills it in).
-    bound_registration: str | None = None
     # WeChat allows customer-service messages only within 48 hours of the user's last message.
     last_message_at: float | None = None
 

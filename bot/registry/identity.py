@@ -1,0 +1,53 @@
+"""ID numbers and phones: never kept in clear — a keyed hash to match, a masked form to show.
+
+The key (REGISTRY_SECRET) makes the hashes useless to whoever copies the database: an ID
+number has little entropy, so a plain hash would fall to a dictionary of every possible one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+
+
+class Identity:
+    def __init__(self, secret: str) -> None:
+        self._key = secret.encode()
+
+    def digest(self, purpose: str, value: str) -> str:
+        """HMAC-SHA256 of the normalised value; `purpose` keeps an ID's and a phone's apart."""
+        message = f"{purpose}\0{normalize_id(value)}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def id_hashes(self, id_number: str) -> tuple[str, str]:
+        """The whole number's hash (to match) and its last six characters' (binding asks them)."""
+        clean = normalize_id(id_number)
+        return self.digest("id", clean), self.digest("id-tail", clean[-6:])
+
+    def tail_matches(self, tail_hash: str, typed: str) -> bool:
+        return hmac.compare_digest(tail_hash, self.digest("id-tail", typed))
+
+
+def normalize_id(value: str) -> str:
+    """Full-width digits, spaces and a lowercase x are how people type an ID number."""
+    return unicodedata.normalize("NFKC", value).replace(" ", "").upper()
+
+
+def normalize_name(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).replace(" ", "").replace("·", "•")
+
+
+def mask(value: str, keep_head: int, keep_tail: int) -> str:
+    """3201**********1234: enough for the candidate to recognise it, not enough to use it."""
+    clean = normalize_id(value)
+    hidden = max(len(clean) - keep_head - keep_tail, 0)
+    return clean[:keep_head] + "*" * hidden + clean[len(clean) - keep_tail :]
+
+
+def mask_id(id_number: str) -> str:
+    return mask(id_number, 4, 4)
+
+
+def mask_phone(phone: str) -> str:
+    return mask(phone, 3, 4)

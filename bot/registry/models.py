@@ -1,0 +1,107 @@
+"""The candidate registry's records: what an office imports, what the national system shows.
+
+States follow the national system (考生服务系统操作指南 附件3 问题10): two review levels, 考点
+(city) then 考区 (province), and the states 填报 → 考点通过 → 审核通过, or 审核拒绝.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Status = Literal["填报", "考点通过", "审核通过", "审核拒绝"]
+PaymentState = Literal["待缴费", "已缴费"]
+Level = Literal["考点", "考区"]
+
+Registration = Annotated[str, Field(pattern=r"^[0-9A-Za-z]{6,32}$")]
+
+
+class Feedback(BaseModel):
+    """One reviewer's note as the candidate sees it on the upload page."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str = Field(min_length=1, max_length=200)
+    at: dt.datetime
+    level: Level | None = None
+
+
+class ReviewState(BaseModel):
+    """A candidate's review as the national system has it at one moment."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stage: str = Field(default="报名资格审核", min_length=1, max_length=20)
+    status: Status = "填报"
+    # 已锁定 (True): the candidate cannot change the images; 未锁定: open for correction.
+    locked: bool = True
+    correction_deadline: dt.datetime | None = None
+    feedback: tuple[Feedback, ...] = ()
+    # Only where the province collects the fee online (Hebei).
+    payment: PaymentState | None = None
+
+    @model_validator(mode="after")
+    def _deadline_needs_unlock(self) -> ReviewState:
+        if self.correction_deadline is not None and self.locked:
+            raise ValueError("correction_deadline is only meaningful when locked is false")
+        return self
+
+    @property
+    def latest_feedback(self) -> Feedback | None:
+        return max(self.feedback, key=lambda f: f.at) if self.feedback else None
+
+
+class Candidate(BaseModel):
+    """A registration as we keep it: ID and phone only as keyed hashes and masked forms."""
+
+    registration: str
+    name: str
+    id_hash: str
+    id_tail_hash: str  # the last six characters, which binding asks for
+    id_masked: str
+    phone_hash: str | None = None
+    phone_masked: str | None = None
+    province: str
+    exam_point: str
+    category: str
+    state: ReviewState = ReviewState()
+    version: int = 1  # bumped by every state change; a push is keyed by it
+    changed_at: float
+    changed_by: str
+    openid: str | None = None
+    binding_active: bool = False  # False after 43004/43101: the user cannot receive pushes
+    bound_at: float | None = None
+
+
+class Change(BaseModel):
+    """One entry of a candidate's history: who set which state, when."""
+
+    version: int
+    state: ReviewState
+    by: str
+    at: float
+    kind: Literal["imported", "updated", "bound", "unbound", "released", "deactivated"]
+
+
+DeliveryStatus = Literal["queued", "sending", "retrying", "sent", "failed", "skipped"]
+
+
+class Delivery(BaseModel):
+    """A push of one state version (or its reminder) to the bound candidate."""
+
+    key: str  # "v3" for version 3's push, "v3-reminder" for its reminder
+    version: int
+    openid: str
+    status: DeliveryStatus = "queued"
+    channel: Literal["template", "customer_service"] | None = None
+    attempts: int = 0
+    errcode: int | None = None
+    reason: str | None = None
+    msgid: str | None = None
+    # What WeChat's TEMPLATESENDJOBFINISH said: success, failed:user block, failed:system failed
+    finished: str | None = None
+    lease_until: float = 0.0
+    queued_at: float
+    updated_at: float

@@ -1,0 +1,194 @@
+"""The candidate registry in Redis: candidates, their history, bindings and push deliveries.
+
+Changes to candidates go through `transaction`: it WATCHes the candidates' keys, hands their
+current records to the caller, and commits what the caller wrote (records, history entries,
+deliveries and the push jobs, which RQ adds to the same MULTI) all together or not at all; a
+concurrent change makes it start over. So a committed state change always has its history
+entry and its queued push, and a crash leaves either all of them or none.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import TypeVar, cast
+
+import redis
+from redis.client import Pipeline
+
+from bot.registry.models import Candidate, Change, Delivery
+from bot.store import keys
+
+T = TypeVar("T")
+
+# Claims a delivery for one attempt: only if it is not settled and nobody holds a live lease.
+_CLAIM = """
+local raw = redis.call('hget', KEYS[1], ARGV[1])
+if not raw then return false end
+local d = cjson.decode(raw)
+if d.status == 'sent' or d.status == 'failed' or d.status == 'skipped' then return false end
+if d.status == 'sending' and tonumber(d.lease_until) > tonumber(ARGV[2]) then return false end
+d.status = 'sending'
+d.attempts = d.attempts + 1
+d.lease_until = tonumber(ARGV[2]) + tonumber(ARGV[3])
+d.updated_at = tonumber(ARGV[2])
+local out = cjson.encode(d)
+redis.call('hset', KEYS[1], ARGV[1], out)
+return out
+"""
+
+# Counts a failed binding attempt; the window starts at the first failure.
+_COUNT_FAILURE = """
+local n = redis.call('incr', KEYS[1])
+if n == 1 then redis.call('expire', KEYS[1], ARGV[1]) end
+return n
+"""
+
+
+class Batch:
+    """What one transaction writes; built by the caller, executed by `transaction`."""
+
+    def __init__(self, pipe: Pipeline) -> None:
+        self.pipeline = pipe  # RQ's enqueue takes it, so push jobs join the same MULTI
+
+    def save(self, candidate: Candidate) -> None:
+        self.pipeline.set(keys.candidate(candidate.registration), candidate.model_dump_json())
+        self.pipeline.sadd(keys.registry(candidate.province), candidate.registration)
+
+    def record(self, registration: str, change: Change) -> None:
+        self.pipeline.rpush(keys.history(registration), change.model_dump_json())
+
+    def queue_delivery(self, registration: str, delivery: Delivery) -> None:
+        self.pipeline.hset(keys.deliveries(registration), delivery.key, delivery.model_dump_json())
+
+
+class RegistryStore:
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+        self._claim = client.register_script(_CLAIM)
+        self._count_failure = client.register_script(_COUNT_FAILURE)
+
+    # -- candidates ---------------------------------------------------------------------------
+    def candidate(self, registration: str) -> Candidate | None:
+        raw = self.redis.get(keys.candidate(registration))
+        return Candidate.model_validate_json(raw) if raw else None
+
+    def candidates(self, registrations: list[str]) -> dict[str, Candidate | None]:
+        raws = cast(
+            list[bytes | None], self.redis.mget([keys.candidate(r) for r in registrations])
+        )
+        return {
+            r: Candidate.model_validate_json(raw) if raw else None
+            for r, raw in zip(registrations, raws, strict=True)
+        }
+
+    def transaction(
+        self,
+        registrations: Iterable[str],
+        body: Callable[[dict[str, Candidate | None], Batch], T],
+    ) -> T:
+        """Runs `body` on the current records and commits its writes atomically.
+
+        `body` may run more than once (when a record changes underneath), so it must only
+        compute and write through the batch, never act outside it.
+        """
+        wanted = list(dict.fromkeys(registrations))
+        watched = [keys.candidate(r) for r in wanted]
+        with self.redis.pipeline() as pipe:
+            while True:
+                try:
+                    if watched:
+                        pipe.watch(*watched)
+                    # One MGET, not one GET each: a batch of 500 is one round trip.
+                    raws = cast(list[bytes | None], pipe.mget(watched)) if watched else []
+                    current = {
+                        r: Candidate.model_validate_json(raw) if raw else None
+                        for r, raw in zip(wanted, raws, strict=True)
+                    }
+                    pipe.multi()
+                    result = body(current, Batch(pipe))
+                    pipe.execute()
+                    return result
+                except redis.WatchError:
+                    continue
+
+    def registrations(self, province: str) -> list[str]:
+        members = cast(set[bytes], self.redis.smembers(keys.registry(province)))
+        return sorted(m.decode() for m in members)
+
+    def history(self, registration: str) -> list[Change]:
+        raw = cast(list[bytes], self.redis.lrange(keys.history(registration), 0, -1))
+        return [Change.model_validate_json(r) for r in raw]
+
+    # -- the user's side of a binding ------------------------------------------------------
+    def bound_registration(self, openid: str) -> str | None:
+        raw = self.redis.get(keys.user_registration(openid))
+        return raw.decode() if isinstance(raw, bytes) else None
+
+    def set_bound_registration(self, openid: str, registration: str | None) -> None:
+        if registration is None:
+            self.redis.delete(keys.user_registration(openid))
+        else:
+            self.redis.set(keys.user_registration(openid), registration)
+
+    # -- brute-force limit on binding ------------------------------------------------------
+    def count_bind_failure(self, openid: str, registration: str | None) -> None:
+        targets = [keys.user_bind_failures(openid)]
+        if registration:
+            targets.append(keys.candidate_bind_failures(registration))
+        for key in targets:
+            self._count_failure(keys=[key], args=[keys.BIND_FAILURE_SECONDS])
+
+    def bind_cooldown(self, openid: str, registration: str | None, limit: int) -> int:
+        """Seconds until binding may be tried again (0: now), by the openid's and the 报名号's
+        failures this hour."""
+        targets = [keys.user_bind_failures(openid)]
+        if registration:
+            targets.append(keys.candidate_bind_failures(registration))
+        wait = 0
+        for key in targets:
+            count = int(cast(bytes | None, self.redis.get(key)) or 0)
+            if count >= limit:
+                wait = max(wait, int(cast(int, self.redis.ttl(key))), 1)
+        return wait
+
+    # -- one-time binding codes (only their hashes are kept) -----------------------------------
+    def save_binding_code(self, code_hash: str, registration: str) -> None:
+        ttl = keys.BINDING_CODE_DAYS * 86400
+        self.redis.set(keys.binding_code(code_hash), registration, ex=ttl)
+
+    def take_binding_code(self, code_hash: str) -> str | None:
+        """The code's 报名号, and the code is gone: it works once."""
+        raw = self.redis.getdel(keys.binding_code(code_hash))
+        return raw.decode() if isinstance(raw, bytes) else None
+
+    # -- deliveries ---------------------------------------------------------------------------
+    def deliveries(self, registration: str) -> list[Delivery]:
+        raw = cast(dict[bytes, bytes], self.redis.hgetall(keys.deliveries(registration)))
+        found = [Delivery.model_validate_json(v) for v in raw.values()]
+        return sorted(found, key=lambda d: (d.queued_at, d.key))
+
+    def delivery(self, registration: str, key: str) -> Delivery | None:
+        raw = self.redis.hget(keys.deliveries(registration), key)
+        return Delivery.model_validate_json(raw) if raw else None
+
+    def claim_delivery(self, registration: str, key: str, lease_seconds: float) -> Delivery | None:
+        """Takes the delivery for one attempt; None when it is settled or another holds it."""
+        raw = self._claim(
+            keys=[keys.deliveries(registration)], args=[key, time.time(), lease_seconds]
+        )
+        return Delivery.model_validate_json(raw) if raw else None
+
+    def put_delivery(self, registration: str, delivery: Delivery) -> None:
+        self.redis.hset(keys.deliveries(registration), delivery.key, delivery.model_dump_json())
+
+    def map_msgid(self, msgid: str, registration: str, key: str) -> None:
+        ttl = keys.MSGID_DAYS * 86400
+        self.redis.set(keys.push_msgid(msgid), f"{registration} {key}", ex=ttl)
+
+    def delivery_of_msgid(self, msgid: str) -> tuple[str, str] | None:
+        raw = self.redis.get(keys.push_msgid(msgid))
+        if not isinstance(raw, bytes):
+            return None
+        registration, _, key = raw.decode().partition(" ")
+        return registration, key
