@@ -1,20 +1,36 @@
-"""The exam offices' admin API under /api/: JSON, bearer tokens scoped to a province."""
+"""The exam offices' admin API under /api/: JSON, bearer tokens scoped to a province (and
+optionally an exam point). A candidate outside the token's scope answers 404, exactly like
+one that does not exist, so an office cannot even learn which 报名号 others hold."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.offices import authenticate
+from bot.registry.imports import ImportFileError, RawRow, read_csv, read_json
+from bot.registry.models import Candidate, ReviewState
+from bot.registry.service import ImportReport, StateUpdate, UpdateResult
 from bot.services import Services
 
 PUBLIC = {"/api/openapi.json"}
+MAX_UPDATES = 5000
 
 
 class GapsQuery(BaseModel):
     top: int = Field(default=20, ge=1, le=500)
+
+
+class ImportQuery(BaseModel):
+    apply_valid: bool = False
+
+
+class StateUpdates(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    updates: list[StateUpdate] = Field(min_length=1, max_length=MAX_UPDATES)
 
 
 def register_api(app: Flask, services: Services) -> None:
@@ -39,18 +55,20 @@ def register_api(app: Flask, services: Services) -> None:
 
 def _routes(services: Services) -> Blueprint:
     bp = Blueprint("api", __name__, url_prefix="/api")
+    registry = services.registry
+
+    @bp.errorhandler(ValidationError)
+    def invalid(exc: ValidationError) -> Response:
+        return _error(422, "invalid_request", _problems(exc))
 
     @bp.get("/openapi.json")
     def openapi() -> Response:
-        return jsonify(OPENAPI)
+        return jsonify(openapi_document())
 
     @bp.get("/gaps")
     def gaps() -> Response:
         """The questions the bot could not answer for this office's province, most asked first."""
-        try:
-            query = GapsQuery.model_validate(request.args.to_dict())
-        except ValidationError as exc:
-            return _error(422, "invalid_request", _first_problem(exc))
+        query = GapsQuery.model_validate(request.args.to_dict())
         found = services.store.unanswered(g.office.province, query.top)
         return jsonify(
             province=g.office.province,
@@ -60,7 +78,126 @@ def _routes(services: Services) -> Blueprint:
             ],
         )
 
+    @bp.post("/candidates/import")
+    def import_candidates() -> Response:
+        """CSV (text/csv) or JSON; with errors nothing is applied unless ?apply_valid=true."""
+        query = ImportQuery.model_validate(request.args.to_dict())
+        try:
+            rows = _rows_of_request()
+        except ImportFileError as exc:
+            return _error(400, "unreadable_file", str(exc))
+        report = registry.import_rows(rows, g.office, apply_valid=query.apply_valid)
+        response = jsonify(_report(report))
+        response.status_code = 200 if report.applied else 422
+        return response
+
+    @bp.post("/candidates/states")
+    def update_states() -> Response:
+        """Many state changes at once; each answers changed, unchanged or not_found."""
+        body = StateUpdates.model_validate(_json_body())
+        results = registry.update_states(body.updates, g.office)
+        return jsonify(results=[r.model_dump(exclude_none=True) for r in results])
+
+    @bp.put("/candidates/<registration>/state")
+    def update_state(registration: str) -> Response:
+        update = StateUpdate.model_validate({**_json_body(), "registration": registration})
+        (result,) = registry.update_states([update], g.office)
+        if result.outcome == "not_found":
+            return _not_found(registration)
+        response = jsonify(result.model_dump(exclude_none=True))
+        response.status_code = 422 if result.outcome == "invalid" else 200
+        return response
+
+    @bp.get("/candidates/<registration>")
+    def read_candidate(registration: str) -> Response:
+        found = registry.read(registration, g.office)
+        if found is None:
+            return _not_found(registration)
+        return jsonify(
+            candidate=_candidate_view(found),
+            history=[c.model_dump(mode="json") for c in registry.store.history(registration)],
+            deliveries=_deliveries(services, registration),
+        )
+
+    @bp.get("/candidates/<registration>/deliveries")
+    def deliveries(registration: str) -> Response:
+        if registry.read(registration, g.office) is None:
+            return _not_found(registration)
+        return jsonify(deliveries=_deliveries(services, registration))
+
+    @bp.post("/candidates/<registration>/binding-code")
+    def binding_code(registration: str) -> Response:
+        """A one-time code the candidate sends after 「绑定」 instead of name and ID digits."""
+        code = registry.issue_code(registration, g.office)
+        if code is None:
+            return _not_found(registration)
+        return jsonify(registration=registration, code=code)
+
+    @bp.delete("/candidates/<registration>/binding")
+    def release(registration: str) -> Response:
+        """Frees a registration from the WeChat account it is bound to."""
+        if not registry.release(registration, g.office):
+            return _not_found(registration)
+        return jsonify(registration=registration, bound=False)
+
     return bp
+
+
+def _rows_of_request() -> list[RawRow]:
+    if (request.mimetype or "").endswith("csv"):
+        try:
+            return read_csv(request.get_data().decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ImportFileError("CSV 须为 UTF-8 编码") from exc
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise ImportFileError("请求体须为 JSON（application/json）或 CSV（text/csv）")
+    return read_json(payload)
+
+
+def _json_body() -> dict[str, Any]:
+    payload = request.get_json(silent=True)
+    return payload if isinstance(payload, dict) else {}
+
+
+def _report(report: ImportReport) -> dict[str, Any]:
+    return {
+        "applied": report.applied,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "problems": [p.__dict__ for p in report.problems],
+    }
+
+
+def _candidate_view(c: Candidate) -> dict[str, Any]:
+    """What an office may read back: masked identity, never the hashes."""
+    return {
+        "registration": c.registration,
+        "name": c.name,
+        "id_number": c.id_masked,
+        "phone": c.phone_masked,
+        "province": c.province,
+        "exam_point": c.exam_point,
+        "category": c.category,
+        "state": c.state.model_dump(mode="json"),
+        "version": c.version,
+        "changed_at": c.changed_at,
+        "changed_by": c.changed_by,
+        "bound": c.openid is not None,
+        "binding_active": c.binding_active,
+    }
+
+
+def _deliveries(services: Services, registration: str) -> list[dict[str, Any]]:
+    return [
+        d.model_dump(exclude={"openid", "lease_until"})
+        for d in services.registry.store.deliveries(registration)
+    ]
+
+
+def _not_found(registration: str) -> Response:
+    return _error(404, "not_found", f"no candidate {registration} in this office's scope")
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -69,39 +206,96 @@ def _error(status: int, code: str, message: str) -> Response:
     return response
 
 
-def _first_problem(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    return f"{'.'.join(map(str, err['loc']))}: {err['msg']}"
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(map(str, err['loc'])) or 'body'}: {err['msg']}" for err in exc.errors()[:10]
+    )
 
 
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {"title": "医考助手 exam-office API", "version": "1"},
-    "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "schemas": {
-            "Error": {
+# -- the OpenAPI document, its schemas taken from the same pydantic models that validate ------
+def _json(schema_ref: str) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": {"$ref": schema_ref}}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    words = {
+        400: "unreadable file",
+        401: "no valid token",
+        404: "no such candidate in the token's scope",
+        422: "invalid request (the message names the field)",
+    }
+    return {
+        str(s): {"description": words[s], **_json("#/components/schemas/Error")} for s in statuses
+    }
+
+
+def _registration_param() -> dict[str, Any]:
+    return {"name": "registration", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+IMPORT_DESCRIPTION = (
+    "JSON: a list of CandidateRow or {candidates: [...]}; CSV with a header of the same names "
+    "or the Chinese headings (报名号, 姓名, 证件号码, 考区, 考点, 类别, 手机号, 审核状态). "
+    "With any bad row nothing is applied (422) unless apply_valid=true."
+)
+
+
+def openapi_document() -> dict[str, Any]:
+    from bot.registry.imports import CandidateRow
+
+    models: dict[str, type[BaseModel]] = {
+        "CandidateRow": CandidateRow,
+        "StateUpdates": StateUpdates,
+        "ReviewState": ReviewState,
+        "UpdateResult": UpdateResult,
+    }
+    schemas: dict[str, Any] = {}
+    for name, model in models.items():
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[name] = schema
+    schemas["Error"] = {
+        "type": "object",
+        "properties": {
+            "error": {
                 "type": "object",
-                "properties": {
-                    "error": {
-                        "type": "object",
-                        "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
-                    }
-                },
-            },
-            "Gap": {
-                "type": "object",
-                "required": ["question", "count", "last_asked"],
-                "properties": {
-                    "question": {"type": "string"},
-                    "count": {"type": "integer"},
-                    "last_asked": {"type": "number", "description": "Unix time"},
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            }
+        },
+    }
+    schemas["ImportReport"] = {
+        "type": "object",
+        "properties": {
+            "applied": {"type": "boolean"},
+            "created": {"type": "integer"},
+            "updated": {"type": "integer"},
+            "unchanged": {"type": "integer"},
+            "problems": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "line": {"type": "integer"},
+                        "registration": {"type": ["string", "null"]},
+                        "field": {"type": "string"},
+                        "reason": {"type": "string"},
+                    },
                 },
             },
         },
-    },
-    "security": [{"bearer": []}],
-    "paths": {
+    }
+    ok = {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}
+    reg = [_registration_param()]
+    report = _json("#/components/schemas/ImportReport")
+    result = _json("#/components/schemas/UpdateResult")
+    paths: dict[str, Any] = {
+        "/api/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": {"description": "OpenAPI 3.1"}},
+            }
+        },
         "/api/gaps": {
             "get": {
                 "summary": "Questions the bot could not answer for the token's province",
@@ -112,45 +306,97 @@ OPENAPI: dict[str, Any] = {
                         "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 20},
                     }
                 ],
-                "responses": {
-                    "200": {
-                        "description": "most asked first",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "province": {"type": "string"},
-                                        "gaps": {
-                                            "type": "array",
-                                            "items": {"$ref": "#/components/schemas/Gap"},
-                                        },
-                                    },
-                                }
+                "responses": {"200": ok, **_errors(401, 422)},
+            }
+        },
+        "/api/candidates/import": {
+            "post": {
+                "summary": "Import candidates (idempotent: a re-import updates)",
+                "description": IMPORT_DESCRIPTION,
+                "parameters": [
+                    {"name": "apply_valid", "in": "query", "schema": {"type": "boolean"}}
+                ],
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "array",
+                                "items": {"$ref": "#/components/schemas/CandidateRow"},
                             }
                         },
+                        "text/csv": {"schema": {"type": "string"}},
+                    }
+                },
+                "responses": {
+                    "200": {
+                        "description": "applied",
+                        **report,
                     },
-                    "401": {
-                        "description": "no valid token",
-                        "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
-                        },
-                    },
+                    **_errors(400, 401),
                     "422": {
-                        "description": "invalid query",
-                        "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
-                        },
+                        "description": "bad rows; nothing applied",
+                        **report,
                     },
                 },
             }
         },
-        "/api/openapi.json": {
-            "get": {
-                "summary": "This document",
-                "security": [],
-                "responses": {"200": {"description": "OpenAPI 3.1"}},
+        "/api/candidates/states": {
+            "post": {
+                "summary": "Change the review state of many candidates (each change is pushed)",
+                "requestBody": _json("#/components/schemas/StateUpdates"),
+                "responses": {"200": ok, **_errors(401, 422)},
             }
         },
-    },
-}
+        "/api/candidates/{registration}/state": {
+            "put": {
+                "summary": "Change one candidate's review state",
+                "parameters": reg,
+                "requestBody": _json("#/components/schemas/ReviewState"),
+                "responses": {
+                    "200": {
+                        "description": "changed or unchanged",
+                        **result,
+                    },
+                    **_errors(401, 404, 422),
+                },
+            }
+        },
+        "/api/candidates/{registration}": {
+            "get": {
+                "summary": "A candidate's state (ID and phone masked), history and deliveries",
+                "parameters": reg,
+                "responses": {"200": ok, **_errors(401, 404)},
+            }
+        },
+        "/api/candidates/{registration}/deliveries": {
+            "get": {
+                "summary": "The pushes of a candidate's state changes and what became of them",
+                "parameters": reg,
+                "responses": {"200": ok, **_errors(401, 404)},
+            }
+        },
+        "/api/candidates/{registration}/binding-code": {
+            "post": {
+                "summary": "A one-time binding code for the candidate",
+                "parameters": reg,
+                "responses": {"200": ok, **_errors(401, 404)},
+            }
+        },
+        "/api/candidates/{registration}/binding": {
+            "delete": {
+                "summary": "Release the candidate's binding to a WeChat account",
+                "parameters": reg,
+                "responses": {"200": ok, **_errors(401, 404)},
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "医考助手 exam-office API", "version": "2"},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": schemas,
+        },
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }

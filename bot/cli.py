@@ -1,4 +1,5 @@
-"""Command line: `python -m bot serve | worker | chat | menu | validate | fake-wechat`."""
+"""Command line: `python -m bot serve | worker | chat | menu | validate | token | gaps | import |
+fake-wechat`."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import requests
 from bot.content.catalog import load_all
 from bot.content.loader import ContentError
 from bot.content.menu import menu
+from bot.content.provinces import provinces
 from bot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("bot")
@@ -40,6 +42,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     gaps.add_argument("--province", help="jiangxi | liaoning | hebei | sichuan (default: unknown)")
     gaps.add_argument("--top", type=int, default=20)
+    imports = commands.add_parser(
+        "import", help="import candidates from a CSV or JSON file (re-importing updates)"
+    )
+    imports.add_argument("file", help="candidates.csv or candidates.json (UTF-8)")
+    imports.add_argument("--province", required=True, help="jiangxi | liaoning | hebei | sichuan")
+    imports.add_argument("--exam-point", help="only rows of this exam point (考点) are accepted")
+    imports.add_argument("--office", default="命令行导入", help="recorded as who made the change")
+    imports.add_argument(
+        "--apply-valid", action="store_true", help="apply the valid rows even if some are bad"
+    )
     fake = commands.add_parser("fake-wechat", help="run the fake WeChat API alone")
     fake.add_argument("--port", type=int, default=8001)
     args = parser.parse_args(argv)
@@ -53,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         "fake-wechat": _fake_wechat,
         "token": _token,
         "gaps": _gaps,
+        "import": _import,
     }
     try:
         settings = load_settings()
@@ -90,6 +103,44 @@ def _gaps(args: argparse.Namespace, settings: Settings) -> int:
     for gap in Services(settings).store.unanswered(args.province, args.top):
         asked = time.strftime("%Y-%m-%d %H:%M", time.localtime(gap.last_asked))
         print(f"{gap.count:6d}  {asked}  {gap.question}")
+    return 0
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.registry.imports import ImportFileError, read_file
+    from bot.services import Services
+    from bot.store import OfficeToken
+
+    if provinces().get(args.province) is None:
+        print(f"unknown province {args.province!r}", file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    try:
+        rows = read_file(path.name, path.read_bytes())
+    except (OSError, ImportFileError) as exc:
+        print(f"{path}: {exc}", file=sys.stderr)
+        return 2
+    office = OfficeToken(
+        office=args.office, province=args.province, exam_point=args.exam_point, created_at=0
+    )
+    started = time.monotonic()
+    report = Services(settings).registry.import_rows(rows, office, apply_valid=args.apply_valid)
+    for p in report.problems:
+        print(f"{path}:{p.line}: {p.registration or '-'}: {p.field}: {p.reason}", file=sys.stderr)
+    if not report.applied:
+        print(
+            f"{len(report.problems)} bad row(s): nothing imported "
+            "(fix them, or pass --apply-valid to import the valid rows)",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"{len(rows)} rows in {time.monotonic() - started:.1f}s: {report.created} created, "
+        f"{report.updated} updated, {report.unchanged} unchanged, "
+        f"{len(report.problems)} skipped"
+    )
     return 0
 
 

@@ -18,6 +18,8 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import BaseWSGIServer, make_server
 
+CLIENT_MSG_ID_SECONDS = 600
+
 ERRMSG = {
     40001: "invalid credential, access_token is invalid or not latest",
     40014: "invalid access_token",
@@ -26,6 +28,7 @@ ERRMSG = {
     43101: "user refuse to accept the msg",
     45009: "reach max api daily quota limit",
     45047: "out of response count limit",
+    45065: "clientmsgid exist",
     40007: "invalid media_id",
 }
 
@@ -41,6 +44,8 @@ class FakeState:
     failures: list[tuple[str | None, int]] = field(default_factory=list)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+    # (touser, client_msg_id) → (msgid, when): WeChat sends one message per pair in 10 minutes.
+    template_ids: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
 
     def next_failure(self, path: str) -> int | None:
         for i, (only, code) in enumerate(self.failures):
@@ -103,7 +108,23 @@ def _send_endpoints(app: Flask, state: FakeState) -> None:
 
     @app.post("/cgi-bin/message/template/send")
     def template_send() -> Response:
-        return _answer(state, "template_send", {"msgid": next(state.ids)})
+        body = request.get_json(force=True, silent=True) or {}
+        pair = (str(body.get("touser")), str(body.get("client_msg_id") or ""))
+        msgid = next(state.ids)
+        with state.lock:
+            earlier = state.template_ids.get(pair) if pair[1] else None
+            if earlier is not None and time.time() - earlier[1] < CLIENT_MSG_ID_SECONDS:
+                # WeChat's 防重入: the same client_msg_id again sends nothing.
+                call = {"api": "template_send", "at": time.time(), "body": body}
+                state.calls.append({**call, "errcode": 0, "deduplicated": True})
+                return jsonify(errcode=0, errmsg="ok", msgid=earlier[0])
+            if pair[1]:  # reserved now, so a concurrent twin is deduplicated too
+                state.template_ids[pair] = (msgid, time.time())
+        response = _answer(state, "template_send", {"msgid": msgid})
+        if response.get_json()["errcode"] != 0 and pair[1]:
+            with state.lock:
+                state.template_ids.pop(pair, None)  # refused: nothing was sent
+        return response
 
     @app.post("/cgi-bin/message/mass/sendall")
     def mass_send() -> Response:

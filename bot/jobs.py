@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from rq import get_current_job
+
 from bot import photo_replies, photos
 from bot.content.texts import texts
 from bot.pagination import paginate
@@ -59,3 +61,15 @@ def _check_photo(openid: str, media_id: str, registration_photo: bool) -> None:
     after = photos.check(fixed, photos.DEFAULT_RULES, registration_photo=registration_photo)
     api.send_text(openid, photo_replies.fixed(verdict, after, registration_photo))
     api.send_image(openid, api.upload_image("fixed.jpg", fixed))
+
+
+def push_review(registration: str, key: str) -> None:
+    """Pushes one review-state delivery; TryLater makes RQ retry it after its backoff."""
+    job = get_current_job()
+    last_attempt = job is None or not job.retries_left
+    services().pusher.deliver(registration, key, last_attempt=last_attempt)
+
+
+def remind(registration: str, version: int) -> None:
+    """Before a correction deadline: a reminder, if the state has not changed since."""
+    services().registry.queue_reminder(registration, version)

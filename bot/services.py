@@ -14,13 +14,19 @@ from pathlib import Path
 import redis
 from rq import Queue
 
+from bot.content.review import push_template
 from bot.envelope import Envelope
+from bot.push import Pusher, TokenBucket
 from bot.redis_server import connect
+from bot.registry.identity import Identity
+from bot.registry.service import PushPolicy, Registry
 from bot.settings import Settings
 from bot.store import Store
+from bot.store.registry import RegistryStore
 from bot.wechat_api import SharedTokenClient, WeChatApi
 
 LOCAL_FILE = "local-wechat.json"
+LOCAL_REGISTRY_SECRET = "registry-secret"
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,6 @@ class LocalCredentials:
     def for_data_dir(cls, data_dir: Path) -> LocalCredentials:
         path = data_dir / LOCAL_FILE
         if not path.exists():
-            data_dir.mkdir(parents=True, exist_ok=True)
             alphabet = string.ascii_letters + string.digits
             made = cls(
                 token=secrets.token_hex(16),
@@ -44,14 +49,28 @@ class LocalCredentials:
                 secret=secrets.token_hex(16),
                 aes_key="".join(secrets.choice(alphabet) for _ in range(43)),
             )
-            draft = data_dir / f".{LOCAL_FILE}.{os.getpid()}"
-            draft.write_text(json.dumps(made.__dict__), encoding="utf-8")
-            draft.chmod(0o600)
-            # Several workers may start at once: link() is atomic, so exactly one file wins.
-            with contextlib.suppress(FileExistsError):
-                os.link(draft, path)
-            draft.unlink()
+            _create_once(path, json.dumps(made.__dict__))
         return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def local_registry_secret(data_dir: Path) -> str:
+    """Local mode's key for the registry's hashes, made once per data directory."""
+    path = data_dir / LOCAL_REGISTRY_SECRET
+    if not path.exists():
+        _create_once(path, secrets.token_hex(32))
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _create_once(path: Path, content: str) -> None:
+    """Writes a private file unless it exists; several processes may race to make it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.parent / f".{path.name}.{os.getpid()}"
+    draft.write_text(content, encoding="utf-8")
+    draft.chmod(0o600)
+    # Several workers may start at once: link() is atomic, so exactly one file wins.
+    with contextlib.suppress(FileExistsError):
+        os.link(draft, path)
+    draft.unlink()
 
 
 class Services:
@@ -94,3 +113,28 @@ class Services:
         c = self.credentials
         base = str(self.settings.wechat_api_base_url)
         return WeChatApi(SharedTokenClient(c.appid, c.secret, base, self.store))
+
+    @cached_property
+    def registry(self) -> Registry:
+        s = self.settings
+        secret = (
+            s.registry_secret.get_secret_value()
+            if s.registry_secret is not None
+            else local_registry_secret(s.data_dir)
+        )
+        policy = PushPolicy(
+            backoff_seconds=s.push_backoff_seconds,
+            reminder_lead_seconds=s.reminder_hours_before * 3600,
+            bind_failures_per_hour=s.bind_failures_per_hour,
+        )
+        return Registry(RegistryStore(self.redis), self.queue, Identity(secret), policy)
+
+    @cached_property
+    def pusher(self) -> Pusher:
+        return Pusher(
+            registry=self.registry,
+            api=self.wechat,
+            bucket=TokenBucket(self.redis, self.settings.push_per_second),
+            template_id=self.settings.review_template_id or push_template().template_id,
+            conversations=self.store,
+        )

@@ -100,6 +100,32 @@ class WeChatApi:
         """A customer-service text message (only within 48 hours of the user's last message)."""
         self.client.message.send_text(openid, content)
 
+    def send_template(
+        self,
+        openid: str,
+        template_id: str,
+        data: dict[str, dict[str, str]],
+        *,
+        url: str | None,
+        client_msg_id: str,
+    ) -> str:
+        """A template message; returns WeChat's msgid (its TEMPLATESENDJOBFINISH names it).
+
+        `client_msg_id` makes a resend within 10 minutes a no-op on WeChat's side, so a push
+        retried after a crash mid-call is not delivered twice. (wechatpy's send_template has no
+        parameter for it, hence the plain post.)
+        """
+        body: dict[str, Any] = {
+            "touser": openid,
+            "template_id": template_id,
+            "data": data,
+            "client_msg_id": client_msg_id,
+        }
+        if url:
+            body["url"] = url
+        result = self.client.post("message/template/send", data=body)
+        return str(result.get("msgid", ""))
+
     def send_image(self, openid: str, media_id: str) -> None:
         self.client.message.send_image(openid, media_id)
 

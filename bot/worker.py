@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rq import SimpleWorker, Worker
+from rq.timeouts import TimerDeathPenalty
 from rq.worker import BaseWorker
 
 from bot import jobs
@@ -17,6 +18,8 @@ class ThreadWorker(SimpleWorker):
     """
 
     dequeue_timeout = 1
+    # A job's timeout by timer, not SIGALRM: signals only reach the main thread.
+    death_penalty_class = TimerDeathPenalty
 
     def _install_signal_handlers(self) -> None:
         pass
@@ -28,7 +31,9 @@ class ThreadWorker(SimpleWorker):
 def make_worker(services: Services) -> BaseWorker:
     """The worker process's worker on the bot's queue, its jobs using `services`."""
     jobs.use(services)
-    return Worker([services.queue], connection=services.redis)
+    # Maintenance (which retries the jobs of a worker that died) every minute, not every ten:
+    # a push stuck with a killed worker should go out soon after another worker is up.
+    return Worker([services.queue], connection=services.redis, maintenance_interval=60)
 
 
 def make_thread_worker(services: Services) -> ThreadWorker:

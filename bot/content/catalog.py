@@ -7,6 +7,7 @@ from bot.content.knowledge import notices
 from bot.content.loader import ContentError
 from bot.content.menu import menu
 from bot.content.provinces import provinces
+from bot.content.review import push_template, review_texts
 from bot.content.rules import province_rules, questions
 from bot.content.texts import texts
 from bot.matching import matcher
@@ -16,6 +17,8 @@ def load_all() -> None:
     """Validates every data file and the references between them; raises ContentError."""
     texts()
     menu()
+    review_texts()
+    push_template()
     check_faq_references()
     check_rules_references()
     matcher()  # the synonyms dictionary, and jieba's warm-up (about a second) before any user

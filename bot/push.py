@@ -1,0 +1,180 @@
+"""Delivering a review-state push: once, at the shared rate, with WeChat's errors sorted out.
+
+A delivery is claimed (a lease in its record) before each attempt, so two workers — or a job
+and its retry — never send it together; a settled one is never sent again. A template message
+carries the delivery's own client_msg_id, so even an attempt cut off after WeChat accepted it
+is not delivered twice when retried. The record says what happened: sent, failed with the
+errcode, or skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import cast
+
+import redis
+import requests
+from wechatpy.exceptions import WeChatClientException
+
+from bot.content.review import push_template
+from bot.registry import describe
+from bot.registry.models import Candidate, Delivery
+from bot.registry.service import Registry
+from bot.store import Store, keys
+from bot.wechat_api import WeChatApi
+
+log = logging.getLogger(__name__)
+
+# The user does not follow us, or refused our messages: retrying cannot help.
+INACTIVE = frozenset({43004, 43101})
+# Rate and quota limits, and WeChat's "system busy": wait and try again.
+RATE_LIMITED = frozenset({45009, 45011, 45047, 45015, -1})
+ALREADY_SENT = 45065  # clientmsgid exist: an earlier attempt got through
+CUSTOMER_SERVICE_WINDOW = 48 * 3600
+LEASE_SECONDS = 30.0
+
+# A token bucket in Redis: `rate` tokens a second up to `burst`; returns the ms to wait.
+_TAKE = """
+local now = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local burst = tonumber(ARGV[3])
+local b = redis.call('hmget', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(b[1]) or burst
+local at = tonumber(b[2]) or now
+tokens = math.min(burst, tokens + (now - at) * rate / 1000)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
+redis.call('hset', KEYS[1], 'tokens', tokens, 'at', now)
+redis.call('pexpire', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+return wait
+"""
+
+
+class TryLater(Exception):
+    """A push refused for now (rate limit, network): RQ retries the job with backoff."""
+
+
+class TokenBucket:
+    """One bucket for every worker: WeChat's per-account limits don't care how many we run."""
+
+    def __init__(self, client: redis.Redis, per_second: float) -> None:
+        self.redis = client
+        self.rate = per_second
+        self.burst = max(1.0, per_second)
+        self._take = client.register_script(_TAKE)
+
+    def take(self) -> None:
+        """Blocks until this worker may send one message."""
+        while (wait_ms := self.wait_ms(int(time.time() * 1000))) > 0:
+            time.sleep(wait_ms / 1000)
+
+    def wait_ms(self, now_ms: int) -> int:
+        """Takes a token if there is one (0), else says how long until there is (ms)."""
+        waited = self._take(keys=[keys.push_bucket()], args=[now_ms, self.rate, self.burst])
+        return int(cast(int, waited))
+
+
+@dataclass(frozen=True)
+class Pusher:
+    registry: Registry
+    api: WeChatApi
+    bucket: TokenBucket
+    template_id: str | None  # the account's template, or None: customer-service text
+    conversations: Store
+
+    def deliver(self, registration: str, key: str, *, last_attempt: bool) -> Delivery | None:
+        """One attempt at a delivery; raises TryLater for RQ to retry (with backoff)."""
+        store = self.registry.store
+        delivery = store.claim_delivery(registration, key, LEASE_SECONDS)
+        if delivery is None:
+            return None  # settled already, or another worker holds it
+        candidate = store.candidate(registration)
+        if candidate is None or candidate.openid != delivery.openid:
+            return self._settle(registration, delivery, "skipped", reason="unbound")
+        if not candidate.binding_active:
+            return self._settle(registration, delivery, "skipped", reason="inactive")
+        reminder = key.endswith("-reminder")
+        try:
+            self.bucket.take()
+            if self.template_id:
+                return self._send_template(registration, delivery, candidate, reminder)
+            return self._send_text(registration, delivery, candidate, reminder)
+        except WeChatClientException as exc:
+            code = int(exc.errcode or 0)
+            if code in INACTIVE:
+                self.registry.deactivate(registration, delivery.openid)
+                return self._settle(registration, delivery, "failed", errcode=code)
+            if code == ALREADY_SENT:
+                return self._settle(registration, delivery, "sent", errcode=code)
+            if code in RATE_LIMITED and not last_attempt:
+                self._settle(registration, delivery, "retrying", errcode=code)
+                raise TryLater(f"WeChat said {code}") from exc
+            # Anything else (bad template, invalid openid…) will not get better by retrying.
+            return self._settle(registration, delivery, "failed", errcode=code, reason=exc.errmsg)
+        except requests.RequestException as exc:
+            if last_attempt:
+                return self._settle(registration, delivery, "failed", reason=type(exc).__name__)
+            self._settle(registration, delivery, "retrying", reason=type(exc).__name__)
+            raise TryLater(str(exc)) from exc
+
+    def _send_template(
+        self, registration: str, delivery: Delivery, candidate: Candidate, reminder: bool
+    ) -> Delivery:
+        assert self.template_id is not None
+        template = push_template()
+        msgid = self.api.send_template(
+            delivery.openid,
+            self.template_id,
+            describe.template_data(candidate, template, reminder=reminder),
+            url=template.url,
+            client_msg_id=client_msg_id(registration, delivery.key),
+        )
+        if msgid:
+            self.registry.store.map_msgid(msgid, registration, delivery.key)
+        return self._settle(registration, delivery, "sent", channel="template", msgid=msgid)
+
+    def _send_text(
+        self, registration: str, delivery: Delivery, candidate: Candidate, reminder: bool
+    ) -> Delivery:
+        if not self._window_open(delivery.openid):
+            # WeChat would refuse (45015); the candidate sees the state in 「我的审核」.
+            return self._settle(registration, delivery, "skipped", reason="outside_48h_window")
+        self.api.send_text(delivery.openid, describe.summary(candidate, reminder=reminder))
+        return self._settle(registration, delivery, "sent", channel="customer_service")
+
+    def _window_open(self, openid: str) -> bool:
+        last = self.conversations.profile(openid).last_message_at
+        return last is not None and time.time() - last < CUSTOMER_SERVICE_WINDOW
+
+    def _settle(
+        self, registration: str, delivery: Delivery, status: str, **changes: object
+    ) -> Delivery:
+        settled = delivery.model_copy(
+            update={"status": status, "updated_at": time.time(), "lease_until": 0.0, **changes}
+        )
+        self.registry.store.put_delivery(registration, settled)
+        return settled
+
+    def finished(self, msgid: str, status: str) -> None:
+        """WeChat's TEMPLATESENDJOBFINISH: the final word on a template message."""
+        found = self.registry.store.delivery_of_msgid(msgid)
+        if found is None:
+            return
+        registration, key = found
+        delivery = self.registry.store.delivery(registration, key)
+        if delivery is None:
+            return
+        self.registry.store.put_delivery(
+            registration,
+            delivery.model_copy(update={"finished": status, "updated_at": time.time()}),
+        )
+        if status.startswith("failed:user block"):
+            self.registry.deactivate(registration, delivery.openid)
+
+
+def client_msg_id(registration: str, key: str) -> str:
+    """At most 64 bytes, the same for every attempt at one delivery."""
+    return "yk" + hashlib.sha256(f"{registration}:{key}".encode()).hexdigest()[:40]

@@ -1,0 +1,1 @@
+"""The candidate registry: offices' candidate lists, review states, bindings and pushes."""

@@ -1,0 +1,539 @@
+"""The candidate registry: imports, state changes, bindings — and the push each change queues.
+
+Offices act through a scope (their token: a province, maybe one exam point) and never see a
+candidate outside it. Candidates act through their openid and see nothing of a registration
+until they have proved it is theirs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from rq import Queue, Retry
+
+from bot.content.knowledge import notices
+from bot.content.provinces import provinces
+from bot.registry.identity import Identity, mask_id, mask_phone, normalize_id, normalize_name
+from bot.registry.imports import CandidateRow, RawRow, problems_of
+from bot.registry.models import Candidate, Change, Delivery, Registration, ReviewState
+from bot.store import OfficeToken
+from bot.store.registry import Batch, RegistryStore
+
+CHUNK = 500  # rows per transaction: one MGET and one MULTI each
+PUSH_JOB = "bot.jobs.push_review"
+REMIND_JOB = "bot.jobs.remind"
+TAKEN_ELSEWHERE = "报名号已由其他考区或考点登记"
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    registration: str | None
+    field: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    applied: bool = False
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+class StateUpdate(ReviewState):
+    """A new review state for one registration, as an office sends it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    registration: Registration
+
+    def state(self) -> ReviewState:
+        return ReviewState.model_validate(self.model_dump(exclude={"registration"}))
+
+
+class UpdateResult(BaseModel):
+    registration: str
+    outcome: Literal["changed", "unchanged", "not_found", "invalid"]
+    version: int | None = None
+    reason: str | None = None
+
+
+BindKind = Literal["bound", "already", "taken", "mismatch", "cooldown", "has_other"]
+
+
+@dataclass(frozen=True)
+class BindOutcome:
+    kind: BindKind
+    candidate: Candidate | None = None  # only once identity is proved
+    wait_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class PushPolicy:
+    """How pushes are queued: retries with these waits, reminders this long before deadlines."""
+
+    backoff_seconds: tuple[int, ...] = (10, 60, 300, 1800)
+    job_timeout_seconds: int = 60
+    reminder_lead_seconds: float = 6 * 3600
+    bind_failures_per_hour: int = 5
+
+
+def in_scope(office: OfficeToken, candidate: Candidate) -> bool:
+    return candidate.province == office.province and (
+        office.exam_point is None or candidate.exam_point == office.exam_point
+    )
+
+
+def collects_fee_online(province: str) -> bool:
+    found = provinces().get(province)
+    return found is not None and notices()[found.notice].payment is not None
+
+
+class Registry:
+    def __init__(
+        self, store: RegistryStore, queue: Queue, identity: Identity, policy: PushPolicy
+    ) -> None:
+        self.store = store
+        self.queue = queue
+        self.identity = identity
+        self.policy = policy
+
+    # -- offices: import ------------------------------------------------------------------
+    def import_rows(
+        self, rows: Sequence[RawRow], office: OfficeToken, *, apply_valid: bool = False
+    ) -> ImportReport:
+        """Validates every row; applies them all, or only the valid ones when asked to."""
+        report = ImportReport()
+        valid: list[tuple[int, CandidateRow]] = []
+        seen: dict[str, int] = {}
+        for raw in rows:
+            registration = str(raw.fields.get("registration") or "") or None
+            try:
+                row = CandidateRow.model_validate(_resolve_province(raw.fields))
+            except ValidationError as exc:
+                report.problems += [
+                    RowProblem(raw.line, registration, f, r) for f, r in problems_of(exc)
+                ]
+                continue
+            if problem := self._row_problem(row, office, seen):
+                report.problems.append(RowProblem(raw.line, row.registration, *problem))
+                continue
+            seen[row.registration] = raw.line
+            valid.append((raw.line, row))
+        valid = self._not_taken(valid, office, report)
+        if report.problems and not apply_valid:
+            return report
+        for start in range(0, len(valid), CHUNK):
+            self._apply_rows(valid[start : start + CHUNK], office, report)
+        report.applied = True
+        return report
+
+    def _not_taken(
+        self, rows: list[tuple[int, CandidateRow]], office: OfficeToken, report: ImportReport
+    ) -> list[tuple[int, CandidateRow]]:
+        """Rows whose 报名号 no other office holds (checked again when applied)."""
+        kept = []
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            found = self.store.candidates([row.registration for _, row in chunk])
+            for line, row in chunk:
+                old = found[row.registration]
+                if old is not None and not in_scope(office, old):
+                    report.problems.append(
+                        RowProblem(line, row.registration, "registration", TAKEN_ELSEWHERE)
+                    )
+                else:
+                    kept.append((line, row))
+        return kept
+
+    def _row_problem(
+        self, row: CandidateRow, office: OfficeToken, seen: dict[str, int]
+    ) -> tuple[str, str] | None:
+        if row.registration in seen:
+            return "registration", f"与第 {seen[row.registration]} 行的报名号重复"
+        if row.province != office.province:
+            return "province", f"不属于本办公室的考区（{office.province}）"
+        if office.exam_point is not None and row.exam_point != office.exam_point:
+            return "exam_point", f"不属于本办公室的考点（{office.exam_point}）"
+        if row.payment is not None and not collects_fee_online(row.province):
+            return "payment", "该考区不在网上收费，不应有缴费状态"
+        return None
+
+    def _apply_rows(
+        self, rows: list[tuple[int, CandidateRow]], office: OfficeToken, report: ImportReport
+    ) -> None:
+        def body(current: dict[str, Candidate | None], batch: Batch) -> ImportReport:
+            part = ImportReport()
+            now = time.time()
+            for line, row in rows:
+                old = current[row.registration]
+                if old is not None and not in_scope(office, old):
+                    part.problems.append(
+                        RowProblem(
+                            line, row.registration, "registration", "报名号已由其他考区或考点登记"
+                        )
+                    )
+                    continue
+                new = self._candidate_of(row, old, office, now)
+                if old is not None and new == old:
+                    part.unchanged += 1
+                    continue
+                if old is None:
+                    part.created += 1
+                else:
+                    part.updated += 1
+                self._commit(batch, new, old, "imported" if old is None else "updated", now)
+            return part
+
+        part = self.store.transaction([r.registration for _, r in rows], body)
+        report.created += part.created
+        report.updated += part.updated
+        report.unchanged += part.unchanged
+        report.problems += part.problems
+
+    def _candidate_of(
+        self, row: CandidateRow, old: Candidate | None, office: OfficeToken, now: float
+    ) -> Candidate:
+        id_hash, tail_hash = self.identity.id_hashes(row.id_number)
+        state = ReviewState(
+            status=row.status,
+            locked=row.locked,
+            correction_deadline=row.correction_deadline,
+            payment=row.payment,
+            feedback=row.feedback,
+        )
+        base = old or Candidate(
+            registration=row.registration,
+            name="",
+            id_hash="",
+            id_tail_hash="",
+            id_masked="",
+            province=row.province,
+            exam_point=row.exam_point,
+            category=row.category,
+            changed_at=now,
+            changed_by=office.office,
+            version=0,
+        )
+        updated = base.model_copy(
+            update={
+                "name": normalize_name(row.name),
+                "id_hash": id_hash,
+                "id_tail_hash": tail_hash,
+                "id_masked": mask_id(row.id_number),
+                "phone_hash": self.identity.digest("phone", row.phone) if row.phone else None,
+                "phone_masked": mask_phone(row.phone) if row.phone else None,
+                "exam_point": row.exam_point,
+                "category": row.category,
+                "state": state,
+            }
+        )
+        if old is not None and updated == old:
+            return old
+        changed_state = old is None or state != old.state
+        return updated.model_copy(
+            update={
+                "version": base.version + 1 if changed_state else base.version,
+                "changed_at": now if changed_state else base.changed_at,
+                "changed_by": office.office if changed_state else base.changed_by,
+            }
+        )
+
+    # -- offices: state changes -------------------------------------------------------------
+    def update_states(
+        self, updates: Sequence[StateUpdate], office: OfficeToken
+    ) -> list[UpdateResult]:
+        """Applies each update; an identical re-sent update changes (and pushes) nothing."""
+        results: list[UpdateResult] = []
+        for start in range(0, len(updates), CHUNK):
+            results += self._update_chunk(updates[start : start + CHUNK], office)
+        return results
+
+    def _update_chunk(
+        self, updates: Sequence[StateUpdate], office: OfficeToken
+    ) -> list[UpdateResult]:
+        def body(current: dict[str, Candidate | None], batch: Batch) -> list[UpdateResult]:
+            out: list[UpdateResult] = []
+            now = time.time()
+            staged: dict[str, Candidate] = {}
+            for update in updates:
+                reg = update.registration
+                old = staged.get(reg) or current[reg]
+                if old is None or not in_scope(office, old):
+                    # The same answer whether it exists elsewhere or not at all.
+                    out.append(UpdateResult(registration=reg, outcome="not_found"))
+                    continue
+                state = update.state()
+                if state.payment is not None and not collects_fee_online(old.province):
+                    out.append(
+                        UpdateResult(
+                            registration=reg, outcome="invalid", reason="该考区不在网上收费"
+                        )
+                    )
+                    continue
+                if state == old.state:
+                    out.append(
+                        UpdateResult(registration=reg, outcome="unchanged", version=old.version)
+                    )
+                    continue
+                new = old.model_copy(
+                    update={
+                        "state": state,
+                        "version": old.version + 1,
+                        "changed_at": now,
+                        "changed_by": office.office,
+                    }
+                )
+                staged[reg] = new
+                out.append(UpdateResult(registration=reg, outcome="changed", version=new.version))
+            for new in staged.values():
+                self._commit(batch, new, current[new.registration], "updated", now)
+            return out
+
+        return self.store.transaction([u.registration for u in updates], body)
+
+    def _commit(
+        self, batch: Batch, new: Candidate, old: Candidate | None, kind: str, now: float
+    ) -> None:
+        """Saves the record; a new state version gets its history entry, push and reminder."""
+        batch.save(new)
+        if old is not None and old.version == new.version:
+            return
+        batch.record(
+            new.registration,
+            Change(version=new.version, state=new.state, by=new.changed_by, at=now, kind=kind),  # type: ignore[arg-type]
+        )
+        if new.openid and new.binding_active:
+            self._queue_push(batch, new, f"v{new.version}", now)
+            self._schedule_reminder(batch, new, now)
+
+    def _queue_push(self, batch: Batch, candidate: Candidate, key: str, now: float) -> None:
+        assert candidate.openid is not None
+        batch.queue_delivery(
+            candidate.registration,
+            Delivery(
+                key=key,
+                version=candidate.version,
+                openid=candidate.openid,
+                queued_at=now,
+                updated_at=now,
+            ),
+        )
+        backoff = list(self.policy.backoff_seconds)
+        self.queue.enqueue(
+            PUSH_JOB,
+            candidate.registration,
+            key,
+            job_id=f"push-{candidate.registration}-{key}",
+            job_timeout=self.policy.job_timeout_seconds,
+            retry=Retry(max=len(backoff), interval=backoff) if backoff else None,
+            pipeline=batch.pipeline,
+        )
+
+    def _schedule_reminder(self, batch: Batch, candidate: Candidate, now: float) -> None:
+        """Unlocked with a deadline: remind before it, unless the state changes first."""
+        deadline = candidate.state.correction_deadline
+        if candidate.state.locked or deadline is None:
+            return
+        due = deadline.timestamp() - self.policy.reminder_lead_seconds
+        if due <= now:
+            return  # the deadline is too close: the push just sent is the reminder
+        self.queue.enqueue_at(
+            dt.datetime.fromtimestamp(due, tz=dt.UTC),
+            REMIND_JOB,
+            candidate.registration,
+            candidate.version,
+            job_id=f"remind-{candidate.registration}-v{candidate.version}",
+            pipeline=batch.pipeline,
+        )
+
+    def queue_reminder(self, registration: str, version: int) -> bool:
+        """The reminder's push, if the state is still the one it was scheduled for."""
+
+        def body(current: dict[str, Candidate | None], batch: Batch) -> bool:
+            found = current[registration]
+            if (
+                found is None
+                or found.version != version
+                or found.state.locked
+                or not (found.openid and found.binding_active)
+            ):
+                return False
+            key = f"v{version}-reminder"
+            if self.store.delivery(registration, key) is not None:
+                return False  # a re-run of the reminder job
+            self._queue_push(batch, found, key, time.time())
+            return True
+
+        return self.store.transaction([registration], body)
+
+    # -- offices: reading, codes, releasing ------------------------------------------------
+    def read(self, registration: str, office: OfficeToken) -> Candidate | None:
+        found = self.store.candidate(registration)
+        return found if found is not None and in_scope(office, found) else None
+
+    def issue_code(self, registration: str, office: OfficeToken) -> str | None:
+        """A one-time binding code for the candidate (kept only as its hash)."""
+        if self.read(registration, office) is None:
+            return None
+        raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+        self.store.save_binding_code(_code_hash(raw), registration)
+        return f"{raw[:4]}-{raw[4:]}"
+
+    def release(self, registration: str, office: OfficeToken) -> bool:
+        """The office frees a registration bound to a WeChat account the candidate lost."""
+
+        def body(current: dict[str, Candidate | None], batch: Batch) -> bool:
+            found = current[registration]
+            if found is None or not in_scope(office, found):
+                return False
+            self._set_binding(batch, found, None, office.office, "released")
+            return True
+
+        return self.store.transaction([registration], body)
+
+    # -- candidates: binding ----------------------------------------------------------------
+    def bind(self, openid: str, registration: str, name: str, id_tail: str) -> BindOutcome:
+        limit = self.policy.bind_failures_per_hour
+        if wait := self.store.bind_cooldown(openid, registration, limit):
+            return BindOutcome("cooldown", wait_seconds=wait)
+        found = self.store.candidate(registration)
+        if (
+            found is None
+            or normalize_name(name) != found.name
+            or not self.identity.tail_matches(found.id_tail_hash, normalize_id(id_tail))
+        ):
+            # Counted per 报名号 even when none exists, so the answer tells nothing apart.
+            self.store.count_bind_failure(openid, registration)
+            return BindOutcome("mismatch")
+        return self._attach(openid, registration)
+
+    def bind_with_code(self, openid: str, code: str) -> BindOutcome:
+        limit = self.policy.bind_failures_per_hour
+        if wait := self.store.bind_cooldown(openid, None, limit):
+            return BindOutcome("cooldown", wait_seconds=wait)
+        registration = self.store.take_binding_code(_code_hash(code))
+        if registration is None:
+            self.store.count_bind_failure(openid, None)
+            return BindOutcome("mismatch")
+        return self._attach(openid, registration)
+
+    def _attach(self, openid: str, registration: str) -> BindOutcome:
+        current = self.bound(openid)
+        if current is not None and current.registration != registration:
+            return BindOutcome("has_other", current)
+
+        def body(found: dict[str, Candidate | None], batch: Batch) -> BindOutcome:
+            candidate = found[registration]
+            assert candidate is not None  # identity was checked against it
+            if candidate.openid not in (None, openid):
+                return BindOutcome("taken", candidate)
+            kind: BindKind = "already" if candidate.openid == openid else "bound"
+            bound = self._set_binding(batch, candidate, openid, "candidate", "bound")
+            self._schedule_reminder(batch, bound, time.time())
+            return BindOutcome(kind, bound)
+
+        outcome = self.store.transaction([registration], body)
+        if outcome.kind in ("bound", "already"):
+            self.store.set_bound_registration(openid, registration)
+        return outcome
+
+    def unbind(self, openid: str) -> Candidate | None:
+        """Unbinds the user's registration; None when nothing was bound."""
+        registration = self.store.bound_registration(openid)
+        if registration is None:
+            return None
+
+        def body(found: dict[str, Candidate | None], batch: Batch) -> Candidate | None:
+            candidate = found[registration]
+            if candidate is None or candidate.openid != openid:
+                return None
+            return self._set_binding(batch, candidate, None, "candidate", "unbound")
+
+        released = self.store.transaction([registration], body)
+        self.store.set_bound_registration(openid, None)
+        return released
+
+    def bound(self, openid: str) -> Candidate | None:
+        """The registration this user bound, if the binding still stands (an office may have
+        released it since)."""
+        registration = self.store.bound_registration(openid)
+        if registration is None:
+            return None
+        found = self.store.candidate(registration)
+        return found if found is not None and found.openid == openid else None
+
+    def deactivate(self, registration: str, openid: str) -> None:
+        """The user cannot receive pushes (unfollowed or refused them): stop trying."""
+
+        def body(found: dict[str, Candidate | None], batch: Batch) -> None:
+            candidate = found[registration]
+            if candidate is None or candidate.openid != openid or not candidate.binding_active:
+                return
+            inactive = candidate.model_copy(update={"binding_active": False})
+            batch.save(inactive)
+            batch.record(registration, _change(inactive, "system", "deactivated"))
+
+        self.store.transaction([registration], body)
+
+    def reactivate(self, registration: str, openid: str) -> None:
+        """The user writes to us again, so they follow us: pushes may resume."""
+
+        def body(found: dict[str, Candidate | None], batch: Batch) -> None:
+            candidate = found[registration]
+            if candidate is None or candidate.openid != openid or candidate.binding_active:
+                return
+            active = candidate.model_copy(update={"binding_active": True})
+            batch.save(active)
+            batch.record(registration, _change(active, "candidate", "bound"))
+
+        self.store.transaction([registration], body)
+
+    def _set_binding(
+        self, batch: Batch, candidate: Candidate, openid: str | None, by: str, kind: str
+    ) -> Candidate:
+        changed = candidate.model_copy(
+            update={
+                "openid": openid,
+                "binding_active": openid is not None,
+                "bound_at": time.time() if openid else None,
+            }
+        )
+        batch.save(changed)
+        batch.record(candidate.registration, _change(changed, by, kind))
+        return changed
+
+
+def _change(candidate: Candidate, by: str, kind: str) -> Change:
+    return Change(
+        version=candidate.version,
+        state=candidate.state,
+        by=by,
+        at=time.time(),
+        kind=kind,  # type: ignore[arg-type]
+    )
+
+
+def _resolve_province(fields: dict[str, object]) -> dict[str, object]:
+    """Offices write 河北 or hebei; rows carry the id."""
+    value = fields.get("province")
+    if isinstance(value, str):
+        found = provinces().exact(value.strip()) or provinces().get(value.strip())
+        if found is not None:
+            return {**fields, "province": found.id}
+    return fields
+
+
+def _code_hash(code: str) -> str:
+    clean = "".join(ch for ch in code.upper() if ch in CODE_ALPHABET)
+    return hashlib.sha256(clean.encode()).hexdigest()
