@@ -51,11 +51,14 @@ class Inbound(BaseModel):
         """MsgId for messages; CreateTime + Event (+ EventKey) for events, which have no MsgId.
 
         The key is stored under the user's own prefix, so FromUserName is part of it too.
-        EventKey tells apart two menu clicks within one second; a retry repeats it.
+        EventKey tells apart two menu clicks within one second (MsgID two template reports); a
+        retry repeats it.
         """
         if self.msg_id:
             return self.msg_id
-        return f"{self.create_time}:{self.event or self.msg_type}:{self.event_key or ''}"
+        # Two send-job reports can come in one second; their MsgID tells them apart.
+        detail = self.event_key or self.template_msg_id or ""
+        return f"{self.create_time}:{self.event or self.msg_type}:{detail}"
 
     @property
     def text(self) -> str:

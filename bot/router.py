@@ -6,6 +6,7 @@ from bot.content.menu import menu
 from bot.content.provinces import provinces
 from bot.conversation import Context, Predicate, Route
 from bot.handlers import (
+    binding,
     cancel,
     checklist,
     events,
@@ -15,6 +16,7 @@ from bot.handlers import (
     paging,
     photos,
     province,
+    review,
 )
 from bot.messages import Inbound
 
@@ -68,21 +70,25 @@ def always(ctx: Context) -> bool:
 # -- the table ----------------------------------------------------------------------------------
 # Note: order matters. Events come first; then commands that work in every state (取消 ends a
 # handoff or a flow); then the handoff, which forwards everything else to the staff; help, 更多
-# and 人工; the checklist walk-through in progress (it takes province names and numbers as its
+# and 人工; binding (its walk-through takes the next message as a 报名号) and 我的审核; the
+# checklist walk-through in progress (it takes province names and numbers as its
 # answers); then provinces, replies to a numbered FAQ question, the checklist's commands,
 # photos, and last free text: the FAQ.
 ROUTES: tuple[Route, ...] = (
     Route(event("subscribe"), events.welcome),
     Route(event("unsubscribe"), events.forget),
-    Route(
-        event("SCAN", "VIEW", "LOCATION", "TEMPLATESENDJOBFINISH", "MASSSENDJOBFINISH"),
-        events.acknowledge,
-    ),
+    Route(event("TEMPLATESENDJOBFINISH"), events.template_finished),
+    Route(event("SCAN", "VIEW", "LOCATION", "MASSSENDJOBFINISH"), events.acknowledge),
     Route(says("取消", "退出", "结束", "结束人工"), cancel.cancel),
     Route(handoff.is_active, handoff.forward),
     Route(says("帮助", "help", "菜单", "?", "？", "你好", "您好", "hi", "hello"), help.show_help),
     Route(says("更多", "下一页"), paging.next_page),
     Route(says("人工", "人工客服", "转人工", "客服", "联系人工"), handoff.start),
+    Route(says(*binding.COMMANDS), binding.start),
+    Route(binding.in_one_line, binding.one_line),
+    Route(says("解绑", "解除绑定"), binding.unbind),
+    Route(binding.in_flow, binding.resume),
+    Route(says("我的审核", "审核状态", "审核进度", "我的审核状态"), review.show),
     Route(checklist.in_flow, checklist.resume),
     Route(says("选择考区", "切换考区", "设置考区", "考区", "选择省份"), province.choose),
     Route(faq.awaits_choice, faq.resolve_choice),
@@ -92,7 +98,6 @@ ROUTES: tuple[Route, ...] = (
     Route(says("还差什么", "还缺什么", "还差哪些", "进度", "我的进度"), checklist.remaining),
     Route(checklist.ticks, checklist.tick),
     Route(checklist.describes_path, checklist.start),
-    Route(says("我的审核", "审核状态"), help.not_open_yet),
     Route(says("报名照片", "检查报名照片", "证件照检查"), photos.registration_mode),
     Route(kind("image"), photos.check),
     Route(unheard_voice, help.voice_unrecognized),

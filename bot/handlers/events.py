@@ -18,8 +18,17 @@ def welcome(ctx: Context) -> str:
 
 
 def forget(ctx: Context) -> Reply:
-    """The user unfollowed: delete their conversation data, as WeChat's rules require."""
+    """The user unfollowed: delete their conversation data, as WeChat's rules require, and
+    their binding (nothing can be pushed to them now; they bind again if they come back)."""
+    ctx.services.registry.unbind(ctx.openid)
     ctx.forget_user()
+    return Silence()
+
+
+def template_finished(ctx: Context) -> Reply:
+    """WeChat's final word on a template message we sent: recorded on its delivery."""
+    if ctx.msg.template_msg_id and ctx.msg.status:
+        ctx.services.pusher.finished(ctx.msg.template_msg_id, ctx.msg.status)
     return Silence()
 
 

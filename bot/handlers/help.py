@@ -23,8 +23,3 @@ def unsupported(ctx: Context) -> str:
 
 def voice_unrecognized(ctx: Context) -> str:
     return texts().voice_unrecognized
-
-
-def not_open_yet(ctx: Context) -> str:
-    """A menu feature whose conversation is not built yet: say so plainly."""
-    return texts().not_open_yet.format(feature=ctx.text)
