@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     # Pushes: the Official Account's template (overrides knowledge/push.yaml), the shared
     # rate, the waits between retries, and how long before a correction deadline to remind.
     review_template_id: str | None = None
-    push_per_second: float = Field(default=20.0, gt=0, le=1000)
+    push_per_second: float = Field(default=20.0, gt=0, le=10000)
     push_backoff_seconds: Annotated[tuple[int, ...], NoDecode] = (10, 60, 300, 1800)
     reminder_hours_before: float = Field(default=6.0, gt=0, le=72)
     bind_failures_per_hour: int = Field(default=5, ge=1, le=100)

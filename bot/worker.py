@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from rq import SimpleWorker, Worker
+from rq import SimpleWorker
 from rq.timeouts import TimerDeathPenalty
 from rq.worker import BaseWorker
 
 from bot import jobs
+from bot.content.catalog import load_all
 from bot.services import Services
 
 
@@ -29,14 +30,32 @@ class ThreadWorker(SimpleWorker):
 
 
 def make_worker(services: Services) -> BaseWorker:
-    """The worker process's worker on the bot's queue, its jobs using `services`."""
+    """The worker process's worker on the bot's queue, its jobs using `services`.
+
+    A SimpleWorker runs jobs in its own process instead of forking a work horse for each: our
+    jobs are short (a push is one HTTP call) and catch their own errors, and the fork per job
+    cut push throughput to a third (bench/push_bench.py). If the process dies mid-job, RQ's
+    maintenance in any worker retries that job; the delivery's lease and client_msg_id keep
+    the retry from pushing twice.
+    """
     jobs.use(services)
+    _warm_up(services)
     # Maintenance (which retries the jobs of a worker that died) every minute, not every ten:
     # a push stuck with a killed worker should go out soon after another worker is up.
-    return Worker([services.queue], connection=services.redis, maintenance_interval=60)
+    return SimpleWorker([services.queue], connection=services.redis, maintenance_interval=60)
 
 
 def make_thread_worker(services: Services) -> ThreadWorker:
     """A worker to run from a thread of this process, its jobs using `services`."""
     jobs.use(services)
     return ThreadWorker([services.queue], connection=services.redis)
+
+
+def _warm_up(services: Services) -> None:
+    """Loads the data and builds the clients once, before RQ forks a work horse per job.
+
+    Otherwise every horse starts cold: it would re-read every YAML file and rebuild the WeChat
+    client for each job, which made a push cost a quarter of a second.
+    """
+    load_all()
+    services.pusher  # noqa: B018 - a cached property: building it is the point
