@@ -4,11 +4,14 @@ Candidates type in chat: traditional characters, full-width digits, abbreviation
 homophone slips (许可正, 试用其). A question is read in four steps before ranking:
 traditional → simplified (OpenCC); Unicode NFKC and lower case; homophone slips of domain
 terms mended by their pinyin; variants rewritten to one canonical word (the synonyms in
-faq/matching/dictionary.yaml). jieba, with the domain terms in its dictionary, cuts it into words.
+faq/matching/dictionary.yaml). jieba, with the domain terms in its dictionary, cuts it into words
+(a domain term stays one word; other long words also give their known sub-words).
 
-Each entry is indexed twice — its questions (title, phrasings, keywords) and its answers — and
-scores `questions + ANSWER_WEIGHT × answers`. The decision whether to answer lies with the caller
-(`Ranking.confident`): the best score must clear a floor *and* lead the runner-up by a margin.
+Each entry is indexed by its questions (title, phrasings, keywords) and its answers, and its
+questions once more as character pairs; it scores
+`questions + ANSWER_WEIGHT × answers + BIGRAM_WEIGHT × question pairs`. The decision whether
+to answer lies with the caller (`Ranking.confident`): the best score must clear a floor *and*
+lead the runner-up by a margin.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -34,6 +38,9 @@ from bot.content.provinces import provinces
 
 PHRASING_WEIGHT = 0.3
 ANSWER_WEIGHT = 0.2  # answers share words with many questions; they only break ties
+# Character pairs back the words up where jieba's cut differs; as a full partner they would
+# reward questions that merely share common pairs (报名, 材料), so they count at a share.
+BIGRAM_WEIGHT = 0.4
 # An entry is worth offering in "您是不是想问" when it holds a fair share of what was asked
 # and scores within reach of the best.
 NEAR_COVERAGE = 0.3
@@ -41,9 +48,10 @@ NEAR_SHARE = 0.5
 # BM25 scores grow with the question's length, so the answer/ask decision does not rest on them
 # alone: the score is weighed by how much of what was asked the entry holds (the IDF-weighted
 # coverage of the question's words by the entry's questions), and the best entry must lead the
-# runner-up by a clear share. Chosen on the dev half of tests/eval (see bench/faq_bench.py).
-CONFIDENT_STRENGTH = 3.5
-CONFIDENT_MARGIN = 0.10
+# runner-up by a clear share. Chosen on tests/eval, tuned on each half and checked on the other
+# (see bench/faq_bench.py); the stricter of the two, as a wrong answer costs more than a question.
+CONFIDENT_STRENGTH = 4.25
+CONFIDENT_MARGIN = 0.08
 
 
 class Dictionary(BaseModel):
@@ -153,7 +161,8 @@ class FaqMatcher:
         )
         jieba.setLogLevel(logging.WARNING)
         self._jieba = jieba.Tokenizer()
-        for word in (*dictionary.synonyms, *dictionary.words):
+        self._domain_words = frozenset((*dictionary.synonyms, *dictionary.words))
+        for word in self._domain_words:
             self._jieba.add_word(word, freq=2000)
         # One document per way of asking (title, each phrasing, the keywords): an entry scores as
         # its best-matching question, so entries with many phrasings are not favoured.
@@ -166,6 +175,10 @@ class FaqMatcher:
         self._phrasings = self._index(questions)
         self._questions = self._index([_questions_of(e) for e in entries])
         self._answers = self._index([_answers_of(e) for e in entries])
+        # The same questions again as character pairs: a word jieba cuts differently in the
+        # question than in the phrasing (传成功 / 上传成功) still shares its pairs.
+        self._bigram_phrasings = self._bigram_index(questions)
+        self._bigram_questions = self._bigram_index([_questions_of(e) for e in entries])
         self._entry_words = [set(self.tokens(_questions_of(e))) for e in entries]
         document_frequency = Counter(w for words in self._entry_words for w in words)
         n = len(entries)
@@ -177,23 +190,31 @@ class FaqMatcher:
         text = self._places.sub(" ", self.normalize(text))
         words = [
             w
-            for w in self._jieba.cut_for_search(text)
+            for w in self._cut(text)
             if w.strip() and w not in self.normalize.stopwords and not _is_punctuation(w)
         ]
         return words
+
+    def _cut(self, text: str) -> Iterator[str]:
+        """jieba's search mode, except that a domain word stays one word."""
+        # Search mode also emits every known sub-word of a long word (毕业证书 → 毕业, 证书,
+        # 毕业证, 毕业证书): one concept counted four times drowns the rest of the question.
+        for word in self._jieba.cut(text):
+            if word not in self._domain_words:
+                yield from _sub_words(word, self._jieba.FREQ)
+            yield word
 
     def rank(self, question: str, limit: int = 5) -> Ranking:
         tokens = self.tokens(question)
         if not tokens:
             return Ranking(())
-        per_doc = self._scores(self._phrasings, tokens)
-        best_phrasing = np.zeros(len(self.entries))
-        np.maximum.at(best_phrasing, self._owners, per_doc)
-        scores = (
-            self._scores(self._questions, tokens)
-            + PHRASING_WEIGHT * best_phrasing
-            + ANSWER_WEIGHT * self._scores(self._answers, tokens)
-        )
+        scores = self._questions_score(
+            self._questions, self._phrasings, tokens
+        ) + ANSWER_WEIGHT * self._scores(self._answers, tokens)
+        if grams := self.bigrams(question):
+            scores += BIGRAM_WEIGHT * self._questions_score(
+                self._bigram_questions, self._bigram_phrasings, grams
+            )
         order = np.argsort(-scores)[:limit]
         weights = {t: self._idf.get(t, max(self._idf.values())) for t in set(tokens)}
         total = sum(weights.values())
@@ -209,6 +230,29 @@ class FaqMatcher:
             )
         )
 
+    def _questions_score(
+        self, questions: bm25s.BM25, phrasings: bm25s.BM25, terms: list[str]
+    ) -> np.ndarray:
+        """Per entry: its questions as one text, plus a share of its best single phrasing."""
+        best_phrasing = np.zeros(len(self.entries))
+        np.maximum.at(best_phrasing, self._owners, self._scores(phrasings, terms))
+        return self._scores(questions, terms) + PHRASING_WEIGHT * best_phrasing
+
+    def bigrams(self, text: str) -> list[str]:
+        """Overlapping character pairs within each run of words, stopwords and places left out."""
+        text = self._places.sub(" ", self.normalize(text))
+        kept = [
+            w if w not in self.normalize.stopwords and not _is_punctuation(w) else " "
+            for w in self._jieba.cut(text)
+        ]
+        return [run[i : i + 2] for run in "".join(kept).split() for i in range(len(run) - 1)]
+
+    def _bigram_index(self, texts: list[str]) -> bm25s.BM25:
+        retriever = bm25s.BM25()
+        # A keyword list of single characters has no pairs; a placeholder keeps documents aligned.
+        retriever.index([self.bigrams(t) or ["∅"] for t in texts], show_progress=False)
+        return retriever
+
     def _index(self, texts: list[str]) -> bm25s.BM25:
         retriever = bm25s.BM25()
         retriever.index([self.tokens(t) for t in texts], show_progress=False)
@@ -217,6 +261,15 @@ class FaqMatcher:
     @staticmethod
     def _scores(index: bm25s.BM25, tokens: list[str]) -> np.ndarray:
         return np.asarray(index.get_scores(tokens), dtype=np.float64)
+
+
+def _sub_words(word: str, known: dict[str, int]) -> Iterator[str]:
+    """The known two- and three-character words inside a longer word, as jieba's search mode."""
+    for size in (2, 3):
+        if len(word) > size:
+            for start in range(len(word) - size + 1):
+                if known.get(word[start : start + size]):
+                    yield word[start : start + size]
 
 
 def _questions_of(entry: FaqEntry) -> str:
