@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.content.knowledge import Notice
+from bot.content.knowledge import Notice, RegistrationLimit
 from bot.content.rules import (
     Check,
     Condition,
@@ -36,6 +36,9 @@ class Next:
     options: tuple[Option, ...] = ()
     failed: Check | None = None
     path: Path | None = None
+    # A registration date exactly on a limit whose notice leaves "（含）" open: not held
+    # against the candidate, but said, so they confirm with their office.
+    unclear: RegistrationLimit | None = None
 
 
 def known(book: QuestionBook, facts: Mapping[str, str]) -> dict[str, str]:
@@ -67,7 +70,11 @@ def next_step(
         if question.fact not in facts and question.fact in used:
             return Next(question, question.options)
     failed = next((c for c in path.checks if fails(c, facts, notice, book)), None)
-    return Next(failed=failed, path=None if failed else path)
+    unclear = next(
+        (x for c in path.checks if (x := on_unclear_day(c, facts, notice, book)) is not None),
+        None,
+    )
+    return Next(failed=failed, path=None if failed else path, unclear=unclear)
 
 
 def materials_for(
@@ -80,14 +87,34 @@ def materials_for(
 def fails(check: Check, facts: Mapping[str, str], notice: Notice, book: QuestionBook) -> bool:
     if check.kind == "fact":
         return facts.get(check.fact) in check.fails_when
+    found = _limit_and_date(check, facts, notice, book)
+    if found is None:
+        return False  # the notice states no limit for this education: nothing to hold against
+    limit, registered = found
+    if registered == limit.registered_by:
+        return limit.inclusive is False  # （含）: fine; silent: not ours to refuse
+    return registered > limit.registered_by
+
+
+def on_unclear_day(
+    check: Check, facts: Mapping[str, str], notice: Notice, book: QuestionBook
+) -> RegistrationLimit | None:
+    """The limit, when the date falls on its very day and the notice does not say （含）."""
+    found = _limit_and_date(check, facts, notice, book)
+    if found is None or check.kind == "fact":
+        return None
+    limit, registered = found
+    return limit if registered == limit.registered_by and limit.inclusive is None else None
+
+
+def _limit_and_date(
+    check: Check, facts: Mapping[str, str], notice: Notice, book: QuestionBook
+) -> tuple[RegistrationLimit, dt.date] | None:
+    if check.kind == "fact":
+        return None
     limit = notice.limit(book.in_notices("education", facts.get("education", "")))
     registered = parse_date(facts.get(check.fact, ""))
-    if limit is None or registered is None:
-        return False  # the notice states no limit for this education: nothing to hold against
-    # "…前注册" without （含） is strictly before the date.
-    return (
-        registered > limit.registered_by if limit.inclusive else registered >= limit.registered_by
-    )
+    return (limit, registered) if limit is not None and registered is not None else None
 
 
 def extract(book: QuestionBook, text: str) -> dict[str, str]:

@@ -201,3 +201,32 @@ def test_a_tick_batch_with_a_wrong_number_ticks_nothing(wechat: WeChatSim):
     total = listed.split("已备好 0/")[1].split("）")[0]
     assert "没有第 99 项" in user.says("1 2 99 已备好")
     assert f"进度 0/{total}" in user.says("还差什么")
+
+
+def test_a_date_on_a_limit_the_notice_leaves_open_is_referred_to_the_office(
+    wechat: WeChatSim,
+):
+    # 辽宁: "须于2023年8月22日前注册" — the notice does not say whether the day itself counts.
+    on_the_day = {
+        "province": "辽宁",
+        "says": "大专毕业 有执业助理医师证 想考执业医师",
+        "answers": {
+            "education": "大专",
+            "holds_assistant": "是，已取得",
+            "rural": "不是",
+            "institution": "一般医疗机构",
+            "registered_on": "2023-08-22",
+            "short_course": "不参加",
+            "military": "不是",
+            "foreign_degree": "不是",
+        },
+    }
+    reply = walk(wechat.user("o_edge"), on_the_day)
+    assert "不符合" not in reply
+    assert "没有写明是否含当日" in reply and "2023年8月22日前注册" in reply
+    assert "依据：《" in reply and "需上传的材料" in reply
+    # 河北 says （含）: its day is simply fine, with no note.
+    hebei = {**on_the_day, "province": "河北"}
+    hebei["answers"] = {**on_the_day["answers"], "registered_on": "2020-08-18"}
+    fine = walk(wechat.user("o_edge_hebei"), hebei)
+    assert "需上传的材料" in fine and "没有写明" not in fine

@@ -44,6 +44,7 @@ class BotTexts(BaseModel):
     checklist_needs_province: Said = Field(min_length=1)
     checklist_no_path: Said = Field(min_length=1)
     checklist_not_eligible: Said = Field(min_length=1)
+    checklist_limit_unclear: Said = Field(min_length=1)
     checklist: Said = Field(min_length=1)
     checklist_ticked: Said = Field(min_length=1)
     checklist_missing: Said = Field(min_length=1)

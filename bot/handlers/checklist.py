@@ -182,7 +182,16 @@ def _advance(ctx: Context) -> str:
         )
     ctx.profile.facts["path"] = step.path.id
     ctx.profile.facts[PATH_PROVINCE] = province.id
-    return _render(ctx, rules, province)
+    listed = _render(ctx, rules, province)
+    if (limit := step.unclear) is not None:
+        note = texts().checklist_limit_unclear.format(
+            says=limit.text,
+            title=notices()[limit.source.notice].title,
+            section=limit.source.section,
+            contact=faq.contact_of(province),
+        )
+        return note + "\n\n" + listed
+    return listed
 
 
 def _ask(question: Question, options: tuple[Option, ...]) -> str:
