@@ -85,3 +85,14 @@ def test_gaps_and_token_commands(wechat: WeChatSim, settings: Settings):
     assert made.returncode == 0 and made.stdout.startswith("yk_")
     refused = cli(settings, "token", "--office", "x", "--province", "guangdong")
     assert refused.returncode == 2 and "guangdong" in refused.stderr
+
+
+def test_numbers_that_may_identify_someone_are_not_kept_in_the_gaps(
+    wechat: WeChatSim, client: FlaskClient, services: Services
+):
+    user = wechat.user("o_digits")
+    user.says("河北")
+    user.says("130102199001011234的考试成绩什么时候出来")
+    token = issue_token(services.store, "考区", "hebei")
+    gaps = client.get("/api/gaps", headers=bearer(token)).get_json()["gaps"]
+    assert [g["question"] for g in gaps] == ["#" * 18 + "的考试成绩什么时候出来"]

@@ -7,6 +7,7 @@ unknown); near misses get "您是不是想问" with numbered choices; anything e
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 
@@ -27,7 +28,8 @@ def answer(ctx: Context) -> str:
     ranking = matcher().rank(ctx.text)
     if ranking.confident and ranking.best is not None:
         return _answer_entry(ctx, ranking.best.entry, _province_for(ctx))
-    ctx.services.store.count_unanswered(ctx.profile.province, matcher().normalize.fold(ctx.text))
+    question = _redacted(matcher().normalize.fold(ctx.text))
+    ctx.services.store.count_unanswered(ctx.profile.province, question)
     near = ranking.near()
     if not near:
         return _no_answer(ctx)
@@ -35,6 +37,15 @@ def answer(ctx: Context) -> str:
         kind="faq_choice", options=[e.id for e in near], asked_at=time.time()
     )
     return texts().faq_did_you_mean.format(choices=_numbered(e.title for e in near))
+
+
+# Six or more digits in a row may be an ID, phone or 报名号: offices read the gaps, so such runs
+# are kept only as their length.
+_NUMBER_RUN = re.compile(r"[0-9]{6,}[0-9xX]?")
+
+
+def _redacted(question: str) -> str:
+    return _NUMBER_RUN.sub(lambda m: "#" * len(m.group()), question)
 
 
 def awaits_choice(ctx: Context) -> bool:
