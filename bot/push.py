@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 
 # The user does not follow us, or refused our messages: retrying cannot help.
 INACTIVE = frozenset({43004, 43101})
-# Rate and quota limits, and WeChat's "system busy": wait and try again.
-RATE_LIMITED = frozenset({45009, 45011, 45047, 45015, -1})
+# Rate and quota limits, WeChat's "system busy", and a token refused again right after its
+# refresh (the client already refreshed once): wait and try again.
+RETRYABLE = frozenset({45009, 45011, 45047, -1, 40001, 40014, 42001})
 ALREADY_SENT = 45065  # clientmsgid exist: an earlier attempt got through
 CUSTOMER_SERVICE_WINDOW = 48 * 3600
 LEASE_SECONDS = 30.0
@@ -109,7 +110,7 @@ class Pusher:
                 return self._settle(registration, delivery, "failed", errcode=code)
             if code == ALREADY_SENT:
                 return self._settle(registration, delivery, "sent", errcode=code)
-            if code in RATE_LIMITED and not last_attempt:
+            if code in RETRYABLE and not last_attempt:
                 self._settle(registration, delivery, "retrying", errcode=code)
                 raise TryLater(f"WeChat said {code}") from exc
             # Anything else (bad template, invalid openid…) will not get better by retrying.

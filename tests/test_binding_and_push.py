@@ -225,10 +225,29 @@ def delivery_of(services: Services, version: int) -> Any:
 def test_an_expired_token_is_refreshed_and_the_push_sent_once(
     bound: str, client: FlaskClient, fake_wechat: FakeWeChat, run_jobs: Callable[[], None]
 ):
-    requests.post(f"{fake_wechat.url}/_fake/expire-tokens", timeout=5)
+    requests.post(f"{fake_wechat.url}/_fake/expire-tokens", timeout=5)  # WeChat says 40001
     update(client, bound, "220130100001", status="考点通过")
     run_jobs()
-    assert len(delivered(fake_wechat, "o_push")) == 1
+    fail_next(fake_wechat, 42001)  # "access_token expired"
+    update(client, bound, "220130100001", status="审核通过")
+    run_jobs()
+    assert len(delivered(fake_wechat, "o_push")) == 2
+
+
+def test_an_error_retrying_cannot_fix_fails_the_delivery_at_once(
+    bound: str,
+    client: FlaskClient,
+    services: Services,
+    fake_wechat: FakeWeChat,
+    run_jobs: Callable[[], None],
+):
+    fail_next(fake_wechat, 40003)  # invalid openid
+    update(client, bound, "220130100001", status="考点通过")
+    run_jobs()
+    d = delivery_of(services, 2)
+    assert (d.status, d.attempts, d.errcode) == ("failed", 1, 40003)
+    candidate = services.registry.store.candidate("220130100001")
+    assert candidate is not None and candidate.binding_active  # not the user's doing
 
 
 def test_a_rate_limit_backs_off_and_retries(

@@ -75,6 +75,9 @@ class Candidate(BaseModel):
     bound_at: float | None = None
 
 
+ChangeKind = Literal["imported", "updated", "bound", "unbound", "released", "deactivated"]
+
+
 class Change(BaseModel):
     """One entry of a candidate's history: who set which state, when."""
 
@@ -82,7 +85,7 @@ class Change(BaseModel):
     state: ReviewState
     by: str
     at: float
-    kind: Literal["imported", "updated", "bound", "unbound", "released", "deactivated"]
+    kind: ChangeKind
 
 
 DeliveryStatus = Literal["queued", "sending", "retrying", "sent", "failed", "skipped"]

@@ -22,7 +22,14 @@ from bot.content.knowledge import notices
 from bot.content.provinces import provinces
 from bot.registry.identity import Identity, mask_id, mask_phone, normalize_id, normalize_name
 from bot.registry.imports import CandidateRow, RawRow, problems_of
-from bot.registry.models import Candidate, Change, Delivery, Registration, ReviewState
+from bot.registry.models import (
+    Candidate,
+    Change,
+    ChangeKind,
+    Delivery,
+    Registration,
+    ReviewState,
+)
 from bot.store import OfficeToken
 from bot.store.registry import Batch, RegistryStore
 
@@ -303,7 +310,7 @@ class Registry:
         return self.store.transaction([u.registration for u in updates], body)
 
     def _commit(
-        self, batch: Batch, new: Candidate, old: Candidate | None, kind: str, now: float
+        self, batch: Batch, new: Candidate, old: Candidate | None, kind: ChangeKind, now: float
     ) -> None:
         """Saves the record; a new state version gets its history entry, push and reminder."""
         batch.save(new)
@@ -311,7 +318,7 @@ class Registry:
             return
         batch.record(
             new.registration,
-            Change(version=new.version, state=new.state, by=new.changed_by, at=now, kind=kind),  # type: ignore[arg-type]
+            Change(version=new.version, state=new.state, by=new.changed_by, at=now, kind=kind),
         )
         if new.openid and new.binding_active:
             self._queue_push(batch, new, f"v{new.version}", now)
@@ -337,6 +344,7 @@ class Registry:
             job_id=f"push-{candidate.registration}-{key}",
             job_timeout=self.policy.job_timeout_seconds,
             retry=Retry(max=len(backoff), interval=backoff) if backoff else None,
+            result_ttl=0,  # the delivery record is the result; RQ's copy would only cost memory
             pipeline=batch.pipeline,
         )
 
@@ -500,7 +508,7 @@ class Registry:
         self.store.transaction([registration], body)
 
     def _set_binding(
-        self, batch: Batch, candidate: Candidate, openid: str | None, by: str, kind: str
+        self, batch: Batch, candidate: Candidate, openid: str | None, by: str, kind: ChangeKind
     ) -> Candidate:
         changed = candidate.model_copy(
             update={
@@ -514,13 +522,9 @@ class Registry:
         return changed
 
 
-def _change(candidate: Candidate, by: str, kind: str) -> Change:
+def _change(candidate: Candidate, by: str, kind: ChangeKind) -> Change:
     return Change(
-        version=candidate.version,
-        state=candidate.state,
-        by=by,
-        at=time.time(),
-        kind=kind,  # type: ignore[arg-type]
+        version=candidate.version, state=candidate.state, by=by, at=time.time(), kind=kind
     )
 
 
