@@ -1,13 +1,14 @@
 """The exam offices' admin API under /api/: JSON, bearer tokens scoped to a province (and
 optionally an exam point). A candidate outside the token's scope answers 404, exactly like
-one that does not exist, so an office cannot even learn which 报名号 others hold."""
+one that does not exist. (Only an import of a 报名号 another office holds is told so: the row
+cannot be taken over, and the office must learn why.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.offices import authenticate
 from bot.registry.imports import ImportFileError, RawRow, read_csv, read_json
@@ -31,6 +32,16 @@ class StateUpdates(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     updates: list[StateUpdate] = Field(min_length=1, max_length=MAX_UPDATES)
+
+    @model_validator(mode="after")
+    def _one_each(self) -> StateUpdates:
+        # Two changes of one candidate in one request: which is meant to win is a guess.
+        seen: set[str] = set()
+        for i, u in enumerate(self.updates):
+            if u.registration in seen:
+                raise ValueError(f"updates.{i}: {u.registration} appears twice")
+            seen.add(u.registration)
+        return self
 
 
 def register_api(app: Flask, services: Services) -> None:
@@ -60,6 +71,10 @@ def _routes(services: Services) -> Blueprint:
     @bp.errorhandler(ValidationError)
     def invalid(exc: ValidationError) -> Response:
         return _error(422, "invalid_request", _problems(exc))
+
+    @bp.errorhandler(NotJson)
+    def not_json(exc: NotJson) -> Response:
+        return _error(400, "not_json", "the body must be a JSON object (application/json)")
 
     @bp.get("/openapi.json")
     def openapi() -> Response:
@@ -155,9 +170,15 @@ def _rows_of_request() -> list[RawRow]:
     return read_json(payload)
 
 
+class NotJson(Exception):
+    """The request body is not a JSON object."""
+
+
 def _json_body() -> dict[str, Any]:
     payload = request.get_json(silent=True)
-    return payload if isinstance(payload, dict) else {}
+    if not isinstance(payload, dict):
+        raise NotJson()
+    return payload
 
 
 def _report(report: ImportReport) -> dict[str, Any]:
@@ -361,33 +382,20 @@ def openapi_document() -> dict[str, Any]:
                 },
             }
         },
-        "/api/candidates/{registration}": {
-            "get": {
-                "summary": "A candidate's state (ID and phone masked), history and deliveries",
-                "parameters": reg,
-                "responses": {"200": ok, **_errors(401, 404)},
+        **{
+            f"/api/candidates/{{registration}}{tail}": {
+                method: {
+                    "summary": summary,
+                    "parameters": reg,
+                    "responses": {"200": ok, **_errors(401, 404)},
+                }
             }
-        },
-        "/api/candidates/{registration}/deliveries": {
-            "get": {
-                "summary": "The pushes of a candidate's state changes and what became of them",
-                "parameters": reg,
-                "responses": {"200": ok, **_errors(401, 404)},
-            }
-        },
-        "/api/candidates/{registration}/binding-code": {
-            "post": {
-                "summary": "A one-time binding code for the candidate",
-                "parameters": reg,
-                "responses": {"200": ok, **_errors(401, 404)},
-            }
-        },
-        "/api/candidates/{registration}/binding": {
-            "delete": {
-                "summary": "Release the candidate's binding to a WeChat account",
-                "parameters": reg,
-                "responses": {"200": ok, **_errors(401, 404)},
-            }
+            for tail, method, summary in (
+                ("", "get", "A candidate's state (ID and phone masked), history and deliveries"),
+                ("/deliveries", "get", "The pushes of a candidate's changes and their outcome"),
+                ("/binding-code", "post", "A one-time binding code for the candidate"),
+                ("/binding", "delete", "Release the candidate's binding to a WeChat account"),
+            )
         },
     }
     return {

@@ -160,6 +160,8 @@ class FaqMatcher:
             "|".join(map(re.escape, sorted(place_names, key=len, reverse=True)))
         )
         jieba.setLogLevel(logging.WARNING)
+        # bm25s sets its own logger to DEBUG: every index built would print a line.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         self._jieba = jieba.Tokenizer()
         self._domain_words = frozenset((*dictionary.synonyms, *dictionary.words))
         for word in self._domain_words:

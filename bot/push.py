@@ -30,9 +30,13 @@ log = logging.getLogger(__name__)
 
 # The user does not follow us, or refused our messages: retrying cannot help.
 INACTIVE = frozenset({43004, 43101})
-# Rate and quota limits, WeChat's "system busy", and a token refused again right after its
-# refresh (the client already refreshed once): wait and try again.
-RETRYABLE = frozenset({45009, 45011, 45047, -1, 40001, 40014, 42001})
+# Rate and quota limits and WeChat's "system busy": wait and try again.
+RATE_LIMITED = frozenset({45009, 45011, 45047, -1})
+# The account's own limits: every worker stops pushing for a while, not only this delivery.
+QUOTA = frozenset({45009, 45011})
+# WeChat drops a template resent with the same client_msg_id within 10 minutes; retries of a
+# send whose outcome is unknown stop a minute short of that.
+SAFE_RETRY_SECONDS = 540
 ALREADY_SENT = 45065  # clientmsgid exist: an earlier attempt got through
 CUSTOMER_SERVICE_WINDOW = 48 * 3600
 LEASE_SECONDS = 30.0
@@ -72,6 +76,13 @@ class TokenBucket:
         while (wait_ms := self.wait_ms(int(time.time() * 1000))) > 0:
             time.sleep(wait_ms / 1000)
 
+    def pause(self, seconds: int) -> None:
+        if seconds > 0:
+            self.redis.set(keys.push_pause(), "1", ex=seconds)
+
+    def paused_seconds(self) -> int:
+        return max(0, int(cast(int, self.redis.ttl(keys.push_pause()))))
+
     def wait_ms(self, now_ms: int) -> int:
         """Takes a token if there is one (0), else says how long until there is (ms)."""
         waited = self._take(keys=[keys.push_bucket()], args=[now_ms, self.rate, self.burst])
@@ -85,10 +96,13 @@ class Pusher:
     bucket: TokenBucket
     template_id: str | None  # the account's template, or None: customer-service text
     conversations: Store
+    pause_seconds: int = 60  # how long a quota error stops every worker
 
     def deliver(self, registration: str, key: str, *, last_attempt: bool) -> Delivery | None:
         """One attempt at a delivery; raises TryLater for RQ to retry (with backoff)."""
         store = self.registry.store
+        if (paused := self.bucket.paused_seconds()) > 0 and not last_attempt:
+            raise TryLater(f"WeChat's quota: pushes paused for {paused}s")
         delivery = store.claim_delivery(registration, key, LEASE_SECONDS)
         if delivery is None:
             return None  # settled already, or another worker holds it
@@ -97,29 +111,68 @@ class Pusher:
             return self._settle(registration, delivery, "skipped", reason="unbound")
         if not candidate.binding_active:
             return self._settle(registration, delivery, "skipped", reason="inactive")
-        reminder = key.endswith("-reminder")
+        if candidate.version != delivery.version and self._superseded(registration, delivery):
+            return self._settle(registration, delivery, "skipped", reason="superseded")
+        # What this change was, even if the state has moved on since it was queued.
+        as_then = candidate.model_copy(
+            update={"state": delivery.state, "changed_at": delivery.changed_at}
+        )
+        try:
+            return self._send(registration, delivery, as_then, last_attempt)
+        except TryLater:
+            raise
+        except Exception:
+            # Never leave the lease held: the retry would find it "taken" and give up.
+            self._settle(registration, delivery, "retrying", reason="error")
+            raise
+
+    def _superseded(self, registration: str, delivery: Delivery) -> bool:
+        """A reminder of a state that has changed, or a change whose successor already reached
+        the candidate (a retry now would tell them an older state last)."""
+        if delivery.key.endswith("-reminder"):
+            return True
+        later = self.registry.store.deliveries(registration)
+        return any(d.version > delivery.version and d.status == "sent" for d in later)
+
+    def _send(
+        self, registration: str, delivery: Delivery, candidate: Candidate, last_attempt: bool
+    ) -> Delivery:
+        reminder = delivery.key.endswith("-reminder")
         try:
             self.bucket.take()
             if self.template_id:
                 return self._send_template(registration, delivery, candidate, reminder)
             return self._send_text(registration, delivery, candidate, reminder)
         except WeChatClientException as exc:
-            code = int(exc.errcode or 0)
+            if exc.errcode is None:  # an HTTP error (502…): WeChat may or may not have sent it
+                return self._unsure(registration, delivery, last_attempt, f"HTTP {exc.errmsg}")
+            code = int(exc.errcode)
             if code in INACTIVE:
                 self.registry.deactivate(registration, delivery.openid)
                 return self._settle(registration, delivery, "failed", errcode=code)
             if code == ALREADY_SENT:
                 return self._settle(registration, delivery, "sent", errcode=code)
-            if code in RETRYABLE and not last_attempt:
+            if code in RATE_LIMITED and not last_attempt:
+                if code in QUOTA:
+                    self.bucket.pause(self.pause_seconds)
                 self._settle(registration, delivery, "retrying", errcode=code)
                 raise TryLater(f"WeChat said {code}") from exc
-            # Anything else (bad template, invalid openid…) will not get better by retrying.
+            # Anything else (a token refused even after its refresh, a bad template, an
+            # invalid openid…) will not get better by retrying.
             return self._settle(registration, delivery, "failed", errcode=code, reason=exc.errmsg)
         except requests.RequestException as exc:
-            if last_attempt:
-                return self._settle(registration, delivery, "failed", reason=type(exc).__name__)
-            self._settle(registration, delivery, "retrying", reason=type(exc).__name__)
-            raise TryLater(str(exc)) from exc
+            return self._unsure(registration, delivery, last_attempt, type(exc).__name__)
+
+    def _unsure(
+        self, registration: str, delivery: Delivery, last_attempt: bool, reason: str
+    ) -> Delivery:
+        """The call failed without a verdict: retry while WeChat's duplicate guard (10 minutes
+        from the first attempt, on client_msg_id) still covers a send that got through."""
+        first = delivery.first_attempt_at or time.time()
+        if last_attempt or time.time() - first > SAFE_RETRY_SECONDS:
+            return self._settle(registration, delivery, "failed", reason=f"unconfirmed: {reason}")
+        self._settle(registration, delivery, "retrying", reason=reason)
+        raise TryLater(reason)
 
     def _send_template(
         self, registration: str, delivery: Delivery, candidate: Candidate, reminder: bool
@@ -133,9 +186,10 @@ class Pusher:
             url=template.url,
             client_msg_id=client_msg_id(registration, delivery.key),
         )
-        if msgid:
+        sent = self._settle(registration, delivery, "sent", channel="template", msgid=msgid)
+        if msgid:  # after "sent" is written, so the send-job report cannot be overwritten
             self.registry.store.map_msgid(msgid, registration, delivery.key)
-        return self._settle(registration, delivery, "sent", channel="template", msgid=msgid)
+        return sent
 
     def _send_text(
         self, registration: str, delivery: Delivery, candidate: Candidate, reminder: bool

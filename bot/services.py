@@ -137,4 +137,7 @@ class Services:
             bucket=TokenBucket(self.redis, self.settings.push_per_second),
             template_id=self.settings.review_template_id or push_template().template_id,
             conversations=self.store,
+            pause_seconds=self.settings.push_backoff_seconds[0]
+            if self.settings.push_backoff_seconds
+            else 0,
         )

@@ -186,6 +186,17 @@ def test_binding_in_one_message_and_with_an_office_code(
     user.says("解绑")
     user.says("绑定")
     assert "绑定码无效" in user.says(code["code"])  # one use only
+    # Re-issuing voids the code before; a code refused (the registration is bound to another
+    # account) is not used up by the refusal.
+    first = client.post("/api/candidates/220130100001/binding-code", headers=bearer(hebei))
+    newer = client.post("/api/candidates/220130100001/binding-code", headers=bearer(hebei))
+    user.says("绑定")
+    assert "绑定码无效" in user.says(first.get_json()["code"])
+    user.says("绑定")
+    assert "另一个微信号" in user.says(newer.get_json()["code"])  # o_fast holds it
+    wechat.user("o_fast").says("解绑")
+    user.says("绑定")
+    assert "绑定成功" in user.says(newer.get_json()["code"])
 
 
 def test_unfollowing_unbinds(wechat: WeChatSim, hebei: str, services: Services):
@@ -303,7 +314,10 @@ def test_two_workers_and_a_duplicated_job_push_once(
         t.start()
     for t in threads:
         t.join(timeout=30)
-    assert len(delivered(fake_wechat, "o_push")) == 1
+    with fake_wechat.state.lock:
+        sends = [c for c in fake_wechat.state.calls if c["api"] == "template_send"]
+    assert len(sends) == 1  # one call: the claim kept the other worker from even trying
+    assert delivery_of(services, 2).attempts == 1
 
 
 def test_a_push_cut_off_after_wechat_took_it_is_not_delivered_twice(
@@ -365,7 +379,7 @@ def test_a_reminder_before_the_deadline_unless_the_state_changed(
     run_jobs()
     assert len(delivered(fake_wechat, "o_push")) == 2
 
-    update(client, bound, "220130100001", status="考点通过")  # fixed and re-reviewed
+    update(client, bound, "220130100001", status="考点通过", locked=True)  # fixed, re-reviewed
     run_jobs()
     jobs.remind("220130100001", 3)
     jobs.remind("220130100001", 2)  # the old state's reminder: stale, nothing sent
@@ -413,3 +427,36 @@ def test_without_a_template_the_push_is_a_text_inside_48_hours(
         "skipped",
         "outside_48h_window",
     )
+
+
+def test_a_retry_after_a_later_change_tells_its_own_state_or_nothing(
+    bound: str,
+    client: FlaskClient,
+    services: Services,
+    fake_wechat: FakeWeChat,
+    run_jobs: Callable[[], None],
+):
+    update(client, bound, "220130100001", status="考点通过")
+    update(client, bound, "220130100001", status="审核通过")
+    run_jobs()  # queued in order: both go out, each with its own state
+    states = [c["body"]["data"]["phrase2"]["value"] for c in delivered(fake_wechat, "o_push")]
+    assert states == ["考点通过", "审核通过"]
+
+    fail_next(fake_wechat, 45009)
+    update(client, bound, "220130100001", status="审核拒绝")  # v4: refused for now
+    update(client, bound, "220130100001", status="审核通过")  # v5: goes out first
+    run_jobs()
+    states = [c["body"]["data"]["phrase2"]["value"] for c in delivered(fake_wechat, "o_push")]
+    assert states[-1] == "审核通过" and "审核拒绝" not in states  # no older state told last
+    late = delivery_of(services, 4)
+    assert (late.status, late.reason) == ("skipped", "superseded")
+
+
+def test_naive_times_are_beijing_time(
+    bound: str, client: FlaskClient, services: Services, wechat: WeChatSim
+):
+    update(client, bound, "220130100001", locked=False, correction_deadline="2022-02-10 18:00")
+    candidate = services.registry.store.candidate("220130100001")
+    assert candidate is not None and candidate.state.correction_deadline is not None
+    assert candidate.state.correction_deadline.utcoffset() == dt.timedelta(hours=8)
+    assert "2022年02月10日 18:00" in wechat.user("o_push").says("我的审核")

@@ -45,6 +45,13 @@ class NextStep(_Frozen):
     when: When
     say: str = Field(min_length=1)
     quote: tuple[Quote, ...] = ()
+    submit_step: bool = False  # also quote the candidate's province's submit step
+
+
+class LockShort(_Frozen):
+    locked: str = Field(max_length=20)
+    unlocked: str = Field(max_length=20)
+    unlocked_until: str = Field(max_length=20)
 
 
 class ReviewTexts(_Frozen):
@@ -53,6 +60,7 @@ class ReviewTexts(_Frozen):
     locked: str
     unlocked: str
     unlocked_until: str
+    lock_short: LockShort
     payment: dict[Literal["待缴费", "已缴费"], str]
     next_steps: tuple[NextStep, ...] = Field(min_length=1)
     deadline_clause: str

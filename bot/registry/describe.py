@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from bot.content.knowledge import Stated, notices
 from bot.content.provinces import provinces
 from bot.content.review import NextStep, PushTemplate, TemplateValue, review_texts
 from bot.content.texts import texts
-from bot.registry.models import Candidate, ReviewState
-
-# The exam offices and their candidates read times in Beijing time, whatever the server's zone.
-BEIJING = ZoneInfo("Asia/Shanghai")
+from bot.registry.models import BEIJING, Candidate, ReviewState
 
 # WeChat's template field types and the most characters each takes.
 FIELD_LIMITS = {"thing": 20, "phrase": 5, "character_string": 32, "number": 32, "letter": 32}
@@ -32,6 +28,17 @@ def lock_words(state: ReviewState) -> str:
         return words.locked
     if state.correction_deadline is not None:
         return words.unlocked_until.format(deadline=when(state.correction_deadline))
+    return words.unlocked
+
+
+def lock_short(state: ReviewState) -> str:
+    """The lock and the deadline in a template field's 20 characters."""
+    words = review_texts().lock_short
+    if state.locked:
+        return words.locked
+    if state.correction_deadline is not None:
+        deadline = state.correction_deadline.astimezone(BEIJING).strftime("%m月%d日%H:%M")
+        return words.unlocked_until.format(deadline=deadline)
     return words.unlocked
 
 
@@ -80,10 +87,17 @@ def summary(candidate: Candidate, *, reminder: bool = False) -> str:
     )
     lines.append(texts().review_next.format(step=step.say.format(deadline_clause=clause)))
     quoted: list[Stated] = [q.stated() for q in step.quote] or [words.status_source.stated()]
+    if step.submit_step and (submit := _submit_step(candidate.province)) is not None:
+        quoted.append(submit)
     lines += [f"· {fact.text}" for fact in quoted if fact.text not in step.say]
     lines += sorted({_basis(fact) for fact in quoted})
     lines.append(texts().review_changed.format(at=when(candidate.changed_at)))
     return "\n".join(lines)
+
+
+def _submit_step(province: str) -> Stated | None:
+    found = provinces().get(province)
+    return notices()[found.notice].submit_step if found else None
 
 
 def _basis(fact: Stated) -> str:
@@ -103,7 +117,7 @@ def template_data(
         "category": candidate.category,
         "status": state.status,
         "feedback": latest.text if latest else texts().review_no_feedback,
-        "lock": lock_words(state) if not reminder else texts().review_reminder_short,
+        "lock": lock_short(state) if not reminder else texts().review_reminder_short,
         "changed_at": when(candidate.changed_at),
         "reminder": texts().review_reminder_short if reminder else "",
     }

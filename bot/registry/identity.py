@@ -25,6 +25,10 @@ class Identity:
         clean = normalize_id(id_number)
         return self.digest("id", clean), self.digest("id-tail", clean[-6:])
 
+    def code_digest(self, code: str) -> str:
+        """A one-time binding code's digest: keyed too, as 40 bits fall to plain guessing."""
+        return self.digest("binding-code", code)
+
     def tail_matches(self, tail_hash: str, typed: str) -> bool:
         return hmac.compare_digest(tail_hash, self.digest("id-tail", typed))
 
@@ -39,10 +43,15 @@ def normalize_name(value: str) -> str:
 
 
 def mask(value: str, keep_head: int, keep_tail: int) -> str:
-    """3201**********1234: enough for the candidate to recognise it, not enough to use it."""
+    """3201**********1234: enough for the candidate to recognise it, not enough to use it.
+
+    At least half is always hidden, so a short number (a 9-character 港澳通行证) is not shown
+    nearly whole.
+    """
     clean = normalize_id(value)
-    hidden = max(len(clean) - keep_head - keep_tail, 0)
-    return clean[:keep_head] + "*" * hidden + clean[len(clean) - keep_tail :]
+    keep = len(clean) // 4
+    head, tail = min(keep_head, keep), min(keep_tail, keep)
+    return clean[:head] + "*" * (len(clean) - head - tail) + clean[len(clean) - tail :]
 
 
 def mask_id(id_number: str) -> str:
@@ -50,4 +59,5 @@ def mask_id(id_number: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    return mask(phone, 3, 4)
+    """138****8000, the way phones are masked everywhere in China (validated as 11 digits)."""
+    return phone[:3] + "****" + phone[-4:]

@@ -8,15 +8,21 @@ the Chinese headings offices' spreadsheets use.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from bot.registry.models import Feedback, PaymentState, Registration, Status
+from bot.registry.models import Feedback, Moment, PaymentState, Registration, ReviewState, Status
 
 HEADINGS = {
     "报名号": "registration",
@@ -37,6 +43,7 @@ HEADINGS = {
     "缴费状态": "payment",
 }
 MAX_ROWS = 200_000
+STATE_FIELDS = frozenset({"status", "locked", "correction_deadline", "payment", "feedback"})
 
 
 class ImportFileError(ValueError):
@@ -63,9 +70,21 @@ class CandidateRow(BaseModel):
     phone: str | None = Field(default=None, pattern=r"^1[3-9][0-9]{9}$")
     status: Status = "填报"
     locked: bool = True
-    correction_deadline: dt.datetime | None = None
+    correction_deadline: Moment | None = None
     payment: PaymentState | None = None
     feedback: tuple[Feedback, ...] = ()
+
+    @model_validator(mode="after")
+    def _state_consistent(self) -> CandidateRow:
+        # The same rules as the state itself, so a bad row is reported with its line.
+        self.state_over(ReviewState())
+        return self
+
+    def state_over(self, current: ReviewState) -> ReviewState:
+        """The row's state columns over `current`: a column the file does not have (or leaves
+        blank) keeps what the candidate has, so re-importing a roster resets nothing."""
+        given = self.model_fields_set & STATE_FIELDS
+        return current.changed({f: getattr(self, f) for f in given})
 
     @field_validator("phone", "correction_deadline", "payment", mode="before")
     @classmethod

@@ -7,9 +7,27 @@ States follow the national system (考生服务系统操作指南 附件3 问题
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def _beijing_if_naive(moment: dt.datetime) -> dt.datetime:
+    """Offices write "2022-02-10 18:00" meaning Beijing time, whatever the server's zone."""
+    return moment.replace(tzinfo=BEIJING) if moment.tzinfo is None else moment
+
+
+Moment = Annotated[dt.datetime, AfterValidator(_beijing_if_naive)]
 
 Status = Literal["填报", "考点通过", "审核通过", "审核拒绝"]
 PaymentState = Literal["待缴费", "已缴费"]
@@ -24,7 +42,7 @@ class Feedback(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     text: str = Field(min_length=1, max_length=200)
-    at: dt.datetime
+    at: Moment
     level: Level | None = None
 
 
@@ -37,16 +55,28 @@ class ReviewState(BaseModel):
     status: Status = "填报"
     # 已锁定 (True): the candidate cannot change the images; 未锁定: open for correction.
     locked: bool = True
-    correction_deadline: dt.datetime | None = None
+    correction_deadline: Moment | None = None
     feedback: tuple[Feedback, ...] = ()
     # Only where the province collects the fee online (Hebei).
     payment: PaymentState | None = None
+
+    @field_validator("feedback", mode="before")
+    @classmethod
+    def _lua_empty_list(cls, value: object) -> object:
+        # Redis's Lua cjson writes an empty list back as {} (the delivery claim round-trips it).
+        return () if value == {} else value
 
     @model_validator(mode="after")
     def _deadline_needs_unlock(self) -> ReviewState:
         if self.correction_deadline is not None and self.locked:
             raise ValueError("correction_deadline is only meaningful when locked is false")
         return self
+
+    def changed(self, changes: dict[str, Any]) -> ReviewState:
+        """This state with some fields changed, validated again as a whole."""
+        if changes.get("locked") is True and "correction_deadline" not in changes:
+            changes = {**changes, "correction_deadline": None}  # locked again: no deadline
+        return ReviewState.model_validate({**self.model_dump(), **changes})
 
     @property
     def latest_feedback(self) -> Feedback | None:
@@ -75,7 +105,9 @@ class Candidate(BaseModel):
     bound_at: float | None = None
 
 
-ChangeKind = Literal["imported", "updated", "bound", "unbound", "released", "deactivated"]
+ChangeKind = Literal[
+    "imported", "updated", "edited", "bound", "unbound", "released", "deactivated"
+]
 
 
 class Change(BaseModel):
@@ -97,12 +129,17 @@ class Delivery(BaseModel):
     key: str  # "v3" for version 3's push, "v3-reminder" for its reminder
     version: int
     openid: str
+    # The state as it was at this version: a retry that comes after later changes still tells
+    # the candidate what this change was.
+    state: ReviewState
+    changed_at: float
     status: DeliveryStatus = "queued"
     channel: Literal["template", "customer_service"] | None = None
     attempts: int = 0
     errcode: int | None = None
     reason: str | None = None
     msgid: str | None = None
+    first_attempt_at: float | None = None  # WeChat's duplicate guard counts from here
     # What WeChat's TEMPLATESENDJOBFINISH said: success, failed:user block, failed:system failed
     finished: str | None = None
     lease_until: float = 0.0

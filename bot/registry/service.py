@@ -8,14 +8,13 @@ until they have proved it is theirs.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from rq import Queue, Retry
 
 from bot.content.knowledge import notices
@@ -27,8 +26,12 @@ from bot.registry.models import (
     Change,
     ChangeKind,
     Delivery,
+    Feedback,
+    Moment,
+    PaymentState,
     Registration,
     ReviewState,
+    Status,
 )
 from bot.store import OfficeToken
 from bot.store.registry import Batch, RegistryStore
@@ -57,15 +60,33 @@ class ImportReport:
     problems: list[RowProblem] = field(default_factory=list)
 
 
-class StateUpdate(ReviewState):
-    """A new review state for one registration, as an office sends it."""
+class StateUpdate(BaseModel):
+    """A change to one registration's review state, as an office sends it: the fields given
+    change, the others keep their value (locking again clears the correction deadline)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     registration: Registration
+    stage: str | None = Field(default=None, min_length=1, max_length=20)
+    status: Status | None = None
+    locked: bool | None = None
+    correction_deadline: Moment | None = None
+    feedback: tuple[Feedback, ...] | None = None
+    payment: PaymentState | None = None
 
-    def state(self) -> ReviewState:
-        return ReviewState.model_validate(self.model_dump(exclude={"registration"}))
+    @model_validator(mode="after")
+    def _changes_something(self) -> StateUpdate:
+        if not self.model_fields_set - {"registration"}:
+            raise ValueError("give at least one of status, locked, correction_deadline, …")
+        for name in ("stage", "status", "locked", "feedback"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+    def applied_to(self, current: ReviewState) -> ReviewState:
+        """The new state; raises ValidationError when the result is inconsistent."""
+        given = self.model_fields_set - {"registration"}
+        return current.changed({f: getattr(self, f) for f in given})
 
 
 class UpdateResult(BaseModel):
@@ -199,7 +220,9 @@ class Registry:
                     part.created += 1
                 else:
                     part.updated += 1
-                self._commit(batch, new, old, "imported" if old is None else "updated", now)
+                self._commit(
+                    batch, new, old, "imported" if old is None else "updated", now, office
+                )
             return part
 
         part = self.store.transaction([r.registration for _, r in rows], body)
@@ -212,13 +235,7 @@ class Registry:
         self, row: CandidateRow, old: Candidate | None, office: OfficeToken, now: float
     ) -> Candidate:
         id_hash, tail_hash = self.identity.id_hashes(row.id_number)
-        state = ReviewState(
-            status=row.status,
-            locked=row.locked,
-            correction_deadline=row.correction_deadline,
-            payment=row.payment,
-            feedback=row.feedback,
-        )
+        state = row.state_over(old.state if old is not None else ReviewState())
         base = old or Candidate(
             registration=row.registration,
             name="",
@@ -280,7 +297,12 @@ class Registry:
                     # The same answer whether it exists elsewhere or not at all.
                     out.append(UpdateResult(registration=reg, outcome="not_found"))
                     continue
-                state = update.state()
+                try:
+                    state = update.applied_to(old.state)
+                except ValidationError as exc:
+                    reason = "; ".join(str(e["msg"]) for e in exc.errors())
+                    out.append(UpdateResult(registration=reg, outcome="invalid", reason=reason))
+                    continue
                 if state.payment is not None and not collects_fee_online(old.province):
                     out.append(
                         UpdateResult(
@@ -304,17 +326,25 @@ class Registry:
                 staged[reg] = new
                 out.append(UpdateResult(registration=reg, outcome="changed", version=new.version))
             for new in staged.values():
-                self._commit(batch, new, current[new.registration], "updated", now)
+                self._commit(batch, new, current[new.registration], "updated", now, office)
             return out
 
         return self.store.transaction([u.registration for u in updates], body)
 
     def _commit(
-        self, batch: Batch, new: Candidate, old: Candidate | None, kind: ChangeKind, now: float
+        self,
+        batch: Batch,
+        new: Candidate,
+        old: Candidate | None,
+        kind: ChangeKind,
+        now: float,
+        office: OfficeToken,
     ) -> None:
-        """Saves the record; a new state version gets its history entry, push and reminder."""
+        """Saves the record; a new state version gets its history entry, push and reminder,
+        any other edit (name, category…) a history entry of who made it."""
         batch.save(new)
         if old is not None and old.version == new.version:
+            batch.record(new.registration, _change(new, office.office, "edited"))
             return
         batch.record(
             new.registration,
@@ -332,6 +362,8 @@ class Registry:
                 key=key,
                 version=candidate.version,
                 openid=candidate.openid,
+                state=candidate.state,
+                changed_at=candidate.changed_at,
                 queued_at=now,
                 updated_at=now,
             ),
@@ -395,7 +427,7 @@ class Registry:
         if self.read(registration, office) is None:
             return None
         raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
-        self.store.save_binding_code(_code_hash(raw), registration)
+        self.store.save_binding_code(self._code_hash(raw), registration)
         return f"{raw[:4]}-{raw[4:]}"
 
     def release(self, registration: str, office: OfficeToken) -> bool:
@@ -409,6 +441,10 @@ class Registry:
             return True
 
         return self.store.transaction([registration], body)
+
+    def _code_hash(self, code: str) -> str:
+        clean = "".join(ch for ch in code.upper() if ch in CODE_ALPHABET)
+        return self.identity.code_digest(clean)
 
     # -- candidates: binding ----------------------------------------------------------------
     def bind(self, openid: str, registration: str, name: str, id_tail: str) -> BindOutcome:
@@ -430,10 +466,11 @@ class Registry:
         limit = self.policy.bind_failures_per_hour
         if wait := self.store.bind_cooldown(openid, None, limit):
             return BindOutcome("cooldown", wait_seconds=wait)
-        registration = self.store.take_binding_code(_code_hash(code))
+        registration = self.store.binding_code(self._code_hash(code))
         if registration is None:
             self.store.count_bind_failure(openid, None)
             return BindOutcome("mismatch")
+        # The code is used up only by a binding that succeeds (_attach voids it).
         return self._attach(openid, registration)
 
     def _attach(self, openid: str, registration: str) -> BindOutcome:
@@ -454,6 +491,7 @@ class Registry:
         outcome = self.store.transaction([registration], body)
         if outcome.kind in ("bound", "already"):
             self.store.set_bound_registration(openid, registration)
+            self.store.void_binding_code(registration)
         return outcome
 
     def unbind(self, openid: str) -> Candidate | None:
@@ -536,8 +574,3 @@ def _resolve_province(fields: dict[str, object]) -> dict[str, object]:
         if found is not None:
             return {**fields, "province": found.id}
     return fields
-
-
-def _code_hash(code: str) -> str:
-    clean = "".join(ch for ch in code.upper() if ch in CODE_ALPHABET)
-    return hashlib.sha256(clean.encode()).hexdigest()

@@ -20,13 +20,16 @@ yk:{c:<报名号>}:candidate         Candidate JSON (state, binding, …)    kep
 yk:{c:<报名号>}:history           JSON list of every change, oldest first kept
 yk:{c:<报名号>}:deliveries        delivery key → Delivery JSON          kept
 yk:{c:<报名号>}:bind-failures     failed binding attempts this hour     1 hour
+yk:{c:<报名号>}:binding-code      the digest of its one-time code        BINDING_CODE_DAYS
 yk:registry:<province>           set of 报名号 imported for a province  kept
-yk:binding-code:<sha256(code)>   报名号 an office's one-time code binds  BINDING_CODE_DAYS
+yk:binding-code:<hmac(code)>     报名号 an office's one-time code binds  BINDING_CODE_DAYS
 yk:push:msgid:<msgid>            报名号 and delivery key of a template  MSGID_DAYS
 yk:push:bucket                   the shared push token bucket          a few seconds idle
+yk:push:paused                   set when WeChat says the quota is hit  the pause
 
 A candidate's keys share the hash tag {c:<报名号>}, so one transaction covers a state change,
-its history entry and its delivery record.
+its history entry and its delivery record. (The transaction also enqueues the RQ job, whose
+keys do not: like RQ itself, the registry needs one Redis server, not a cluster.)
 """
 
 from __future__ import annotations
@@ -105,3 +108,7 @@ def push_msgid(msgid: str) -> str:
 
 def push_bucket() -> str:
     return f"{PREFIX}:push:bucket"
+
+
+def push_pause() -> str:
+    return f"{PREFIX}:push:paused"

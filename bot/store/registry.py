@@ -30,6 +30,9 @@ if d.status == 'sent' or d.status == 'failed' or d.status == 'skipped' then retu
 if d.status == 'sending' and tonumber(d.lease_until) > tonumber(ARGV[2]) then return false end
 d.status = 'sending'
 d.attempts = d.attempts + 1
+if d.first_attempt_at == nil or d.first_attempt_at == cjson.null then
+  d.first_attempt_at = tonumber(ARGV[2])
+end
 d.lease_until = tonumber(ARGV[2]) + tonumber(ARGV[3])
 d.updated_at = tonumber(ARGV[2])
 local out = cjson.encode(d)
@@ -152,15 +155,27 @@ class RegistryStore:
                 wait = max(wait, int(cast(int, self.redis.ttl(key))), 1)
         return wait
 
-    # -- one-time binding codes (only their hashes are kept) -----------------------------------
+    # -- one-time binding codes (only their digests are kept) -------------------------------
     def save_binding_code(self, code_hash: str, registration: str) -> None:
+        """The registration's one code: issuing another voids the one before."""
         ttl = keys.BINDING_CODE_DAYS * 86400
-        self.redis.set(keys.binding_code(code_hash), registration, ex=ttl)
+        previous = self.redis.getset(keys.candidate(registration, "binding-code"), code_hash)
+        pipe = self.redis.pipeline(transaction=False)
+        if isinstance(previous, bytes):
+            pipe.delete(keys.binding_code(previous.decode()))
+        pipe.set(keys.binding_code(code_hash), registration, ex=ttl)
+        pipe.expire(keys.candidate(registration, "binding-code"), ttl)
+        pipe.execute()
 
-    def take_binding_code(self, code_hash: str) -> str | None:
-        """The code's 报名号, and the code is gone: it works once."""
-        raw = self.redis.getdel(keys.binding_code(code_hash))
+    def binding_code(self, code_hash: str) -> str | None:
+        raw = self.redis.get(keys.binding_code(code_hash))
         return raw.decode() if isinstance(raw, bytes) else None
+
+    def void_binding_code(self, registration: str) -> None:
+        """Once bound, the registration's code must not bind anyone else later."""
+        code_hash = self.redis.getdel(keys.candidate(registration, "binding-code"))
+        if isinstance(code_hash, bytes):
+            self.redis.delete(keys.binding_code(code_hash.decode()))
 
     # -- deliveries ---------------------------------------------------------------------------
     def deliveries(self, registration: str) -> list[Delivery]:
