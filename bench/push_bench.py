@@ -99,6 +99,7 @@ class Fake:
 
     def __init__(self, env: dict[str, str], port: int) -> None:
         self.url = f"http://127.0.0.1:{port}"
+        self.base = 0  # calls before the phase being waited for
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "fake-wechat", "--port", str(port)],
             env=env,
@@ -222,25 +223,62 @@ def commit(
             times[client_msg_id(r.registration, f"v{r.version}")] = now
 
 
-def wait_for(fake: Fake, total: int, timeout: float, on_progress: Any = None) -> float:
+def outcomes(services: Services, candidates: int) -> dict[str, str]:
+    """Every delivery's recorded outcome, by its client_msg_id: "sent", "skipped:superseded"…"""
+    found: dict[str, str] = {}
+    store = services.registry.store
+    for start in range(0, candidates, 1000):
+        regs = [f"2201{i:08d}" for i in range(start, min(start + 1000, candidates))]
+        for reg in regs:
+            for d in store.deliveries(reg):
+                status = d.status + (f":{d.reason}" if d.status == "skipped" else "")
+                found[client_msg_id(reg, d.key)] = status
+    return found
+
+
+SETTLED = ("sent", "failed", "skipped")
+
+
+def wait_for(
+    fake: Fake,
+    services: Services,
+    candidates: int,
+    expected: dict[str, float],
+    timeout: float,
+    on_progress: Any = None,
+) -> float:
+    """Until every expected push has arrived, or (when arrivals stall) every one is settled:
+    a change superseded while its push waited is skipped, by design, not lost."""
     deadline = time.monotonic() + timeout
-    while (seen := fake.count()) < total:
+    last, still_since = -1, time.monotonic()
+    while (seen := fake.count()) < fake.base + len(expected):
         if on_progress is not None:
-            on_progress(seen)
+            on_progress(seen - fake.base)
+        if seen != last:
+            last, still_since = seen, time.monotonic()
+        elif time.monotonic() - still_since > 5:
+            found = outcomes(services, candidates)
+            if all(found.get(k, "").startswith(SETTLED) for k in expected):
+                break
+            still_since = time.monotonic()
         if time.monotonic() > deadline:
-            raise TimeoutError(f"only {seen} of {total} calls after {timeout}s")
+            raise TimeoutError(f"only {seen - fake.base} of {len(expected)} after {timeout}s")
         time.sleep(0.2)
     return time.time()
 
 
-def check(calls: list[dict[str, Any]], expected: dict[str, float]) -> dict[str, Any]:
-    """Exactly one accepted, non-deduplicated send per expected push."""
+def check(
+    calls: list[dict[str, Any]], expected: dict[str, float], found: dict[str, str]
+) -> dict[str, Any]:
+    """Exactly one accepted, non-deduplicated send per expected push, or a recorded skip
+    because a later change of the same candidate had already reached them."""
     sent = Counter(
         c["body"]["client_msg_id"]
         for c in calls
         if c["api"] == "template_send" and c["errcode"] == 0 and not c.get("deduplicated")
     )
-    lost = [k for k in expected if sent[k] == 0]
+    superseded = [k for k in expected if sent[k] == 0 and found.get(k) == "skipped:superseded"]
+    lost = [k for k in expected if sent[k] == 0 and k not in superseded]
     duplicated = [k for k, n in sent.items() if n > 1]
     strangers = [k for k in sent if k not in expected]
     latencies = sorted(
@@ -254,6 +292,7 @@ def check(calls: list[dict[str, Any]], expected: dict[str, float]) -> dict[str, 
     return {
         "expected": len(expected),
         "delivered": sum(1 for k in expected if sent[k] >= 1),
+        "superseded": len(superseded),
         "lost": len(lost),
         "duplicated": len(duplicated),
         "unexpected": len(strangers),
@@ -355,11 +394,11 @@ def main() -> int:
                     f"A: killed worker 0 (SIGKILL, with its horse) at {seen:,} pushes; restarted"
                 )
 
-        finished = wait_for(fake, total, args.timeout, maybe_kill)
+        finished = wait_for(fake, services, args.candidates, expected, args.timeout, maybe_kill)
         # Let a late duplicate (there should be none) show up before counting.
         time.sleep(3)
         burst_calls = fake.calls()
-        burst = check(burst_calls, expected)
+        burst = check(burst_calls, expected, outcomes(services, args.candidates))
         burst_rate = total / (finished - started)
         print(f"A: {json.dumps(burst, ensure_ascii=False)}")
 
@@ -382,9 +421,10 @@ def main() -> int:
             commit(services, office, chunk, paced_expected)
             sent += per_tick
             time.sleep(max(0.0, 0.1 - (time.monotonic() - tick)))
-        wait_for(fake, before + len(paced_expected), args.timeout)
+        fake.base = before
+        wait_for(fake, services, args.candidates, paced_expected, args.timeout)
         time.sleep(1)
-        paced = check(fake.calls(before), paced_expected)
+        paced = check(fake.calls(before), paced_expected, outcomes(services, args.candidates))
         print(f"paced: {json.dumps(paced, ensure_ascii=False)}")
         memory.stop.set()
         for w in workers:
