@@ -449,7 +449,8 @@ class Registry:
     # -- candidates: binding ----------------------------------------------------------------
     def bind(self, openid: str, registration: str, name: str, id_tail: str) -> BindOutcome:
         limit = self.policy.bind_failures_per_hour
-        if wait := self.store.bind_cooldown(openid, registration, limit):
+        # Counted per 报名号 even when none exists, so the answer tells nothing apart.
+        if wait := self.store.take_bind_attempt(openid, registration, limit):
             return BindOutcome("cooldown", wait_seconds=wait)
         found = self.store.candidate(registration)
         if (
@@ -457,19 +458,18 @@ class Registry:
             or normalize_name(name) != found.name
             or not self.identity.tail_matches(found.id_tail_hash, normalize_id(id_tail))
         ):
-            # Counted per 报名号 even when none exists, so the answer tells nothing apart.
-            self.store.count_bind_failure(openid, registration)
             return BindOutcome("mismatch")
+        self.store.forgive_bind_attempt(openid, registration)
         return self._attach(openid, registration)
 
     def bind_with_code(self, openid: str, code: str) -> BindOutcome:
         limit = self.policy.bind_failures_per_hour
-        if wait := self.store.bind_cooldown(openid, None, limit):
+        if wait := self.store.take_bind_attempt(openid, None, limit):
             return BindOutcome("cooldown", wait_seconds=wait)
         registration = self.store.binding_code(self._code_hash(code))
         if registration is None:
-            self.store.count_bind_failure(openid, None)
             return BindOutcome("mismatch")
+        self.store.forgive_bind_attempt(openid, None)
         # The code is used up only by a binding that succeeds (_attach voids it).
         return self._attach(openid, registration)
 

@@ -40,11 +40,29 @@ redis.call('hset', KEYS[1], ARGV[1], out)
 return out
 """
 
-# Counts a failed binding attempt; the window starts at the first failure.
-_COUNT_FAILURE = """
-local n = redis.call('incr', KEYS[1])
-if n == 1 then redis.call('expire', KEYS[1], ARGV[1]) end
-return n
+# Takes a binding attempt if every counter is under the limit (the window starts at the first
+# attempt); otherwise returns the seconds until the longest-blocked counter frees up.
+_TAKE_ATTEMPT = """
+local wait = 0
+for i, key in ipairs(KEYS) do
+  if tonumber(redis.call('get', key) or '0') >= tonumber(ARGV[1]) then
+    wait = math.max(wait, redis.call('ttl', key), 1)
+  end
+end
+if wait > 0 then return wait end
+for i, key in ipairs(KEYS) do
+  if redis.call('incr', key) == 1 then redis.call('expire', key, ARGV[2]) end
+end
+return 0
+"""
+
+
+# Gives an attempt back; a counter that expired meanwhile stays gone (no TTL-less -1 left).
+_FORGIVE = """
+for i, key in ipairs(KEYS) do
+  if redis.call('exists', key) == 1 then redis.call('decr', key) end
+end
+return 0
 """
 
 
@@ -69,7 +87,8 @@ class RegistryStore:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
         self._claim = client.register_script(_CLAIM)
-        self._count_failure = client.register_script(_COUNT_FAILURE)
+        self._take_attempt = client.register_script(_TAKE_ATTEMPT)
+        self._forgive = client.register_script(_FORGIVE)
 
     # -- candidates ---------------------------------------------------------------------------
     def candidate(self, registration: str) -> Candidate | None:
@@ -135,25 +154,23 @@ class RegistryStore:
             self.redis.set(keys.user_registration(openid), registration)
 
     # -- brute-force limit on binding ------------------------------------------------------
-    def count_bind_failure(self, openid: str, registration: str | None) -> None:
+    def take_bind_attempt(self, openid: str, registration: str | None, limit: int) -> int:
+        """Counts an attempt against the openid and the 报名号, both at once: 0 to go ahead,
+        else the seconds until one is allowed. Checking and counting in one script keeps many
+        accounts racing on one 报名号 from getting past the limit together."""
         targets = [keys.user_bind_failures(openid)]
         if registration:
             targets.append(keys.candidate_bind_failures(registration))
-        for key in targets:
-            self._count_failure(keys=[key], args=[keys.BIND_FAILURE_SECONDS])
+        return int(
+            cast(int, self._take_attempt(keys=targets, args=[limit, keys.BIND_FAILURE_SECONDS]))
+        )
 
-    def bind_cooldown(self, openid: str, registration: str | None, limit: int) -> int:
-        """Seconds until binding may be tried again (0: now), by the openid's and the 报名号's
-        failures this hour."""
+    def forgive_bind_attempt(self, openid: str, registration: str | None) -> None:
+        """A binding that succeeded does not count as a failure."""
         targets = [keys.user_bind_failures(openid)]
         if registration:
             targets.append(keys.candidate_bind_failures(registration))
-        wait = 0
-        for key in targets:
-            count = int(cast(bytes | None, self.redis.get(key)) or 0)
-            if count >= limit:
-                wait = max(wait, int(cast(int, self.redis.ttl(key))), 1)
-        return wait
+        self._forgive(keys=targets)
 
     # -- one-time binding codes (only their digests are kept) -------------------------------
     def save_binding_code(self, code_hash: str, registration: str) -> None:
