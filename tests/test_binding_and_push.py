@@ -460,3 +460,19 @@ def test_naive_times_are_beijing_time(
     assert candidate is not None and candidate.state.correction_deadline is not None
     assert candidate.state.correction_deadline.utcoffset() == dt.timedelta(hours=8)
     assert "2022年02月10日 18:00" in wechat.user("o_push").says("我的审核")
+
+
+def test_accounts_racing_on_one_registration_get_five_tries_in_all(hebei: str, services: Services):
+    outcomes: list[str] = []
+
+    def guess(n: int) -> None:
+        outcomes.append(
+            services.registry.bind(f"o_race_{n}", "220130100001", "张三", "000000").kind
+        )
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes) == ["cooldown"] * 15 + ["mismatch"] * 5
