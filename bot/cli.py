@@ -37,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--office", required=True, help="who holds it, e.g. 石家庄考点办公室")
     token.add_argument("--province", required=True, help="jiangxi | liaoning | hebei | sichuan")
     token.add_argument("--exam-point", help="limit it to one exam point (考点)")
+    commands.add_parser(
+        "tokens", help="list the exam offices' API tokens (by id, never the token)"
+    )
+    revoke = commands.add_parser("revoke", help="revoke an office's API token at once")
+    revoke.add_argument("token", help="the token itself, or its id from `tokens`")
     gaps = commands.add_parser(
         "gaps", help="the questions the bot could not answer, most asked first"
     )
@@ -64,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         "validate": _validate,
         "fake-wechat": _fake_wechat,
         "token": _token,
+        "tokens": _tokens,
+        "revoke": _revoke,
         "gaps": _gaps,
         "import": _import,
     }
@@ -94,6 +101,28 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
         print(f"unknown province {args.province!r}", file=sys.stderr)
         return 2
     print(token)
+    return 0
+
+
+def _tokens(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.offices import listed
+    from bot.services import Services
+
+    for token_id, o in listed(Services(settings).store):
+        made = time.strftime("%Y-%m-%d %H:%M", time.localtime(o.created_at))
+        print(f"{token_id}  {made}  {o.province:<9} {o.exam_point or '(全考区)'}  {o.office}")
+    return 0
+
+
+def _revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.offices import revoke
+    from bot.services import Services
+
+    office = revoke(Services(settings).store, args.token)
+    if office is None:
+        print("no single token matches (give the token, or a 12-character id)", file=sys.stderr)
+        return 1
+    print(f"revoked: {office.office} ({office.province})")
     return 0
 
 

@@ -40,3 +40,22 @@ def authenticate(store: Store, authorization: str | None) -> OfficeToken | None:
 def _digest(token: str) -> str:
     # A token has 256 bits of entropy: a plain hash is enough, no slow password hash needed.
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def revoke(store: Store, token_or_id: str) -> OfficeToken | None:
+    """Revokes a token, named by itself or by the id `tokens` lists (its hash's first 12
+    characters); returns whose it was, or None when nothing matched exactly one token."""
+    wanted = _digest(token_or_id) if token_or_id.startswith("yk_") else token_or_id
+    found = [h for h in store.office_tokens() if h.startswith(wanted)]
+    if len(found) != 1 or len(wanted) < 12:
+        return None
+    office = store.office_token(found[0])
+    store.revoke_office_token(found[0])
+    return office
+
+
+def listed(store: Store) -> list[tuple[str, OfficeToken]]:
+    """Every token as (id, holder), oldest first; the id is not the token and grants nothing."""
+    return sorted(
+        ((h[:12], o) for h, o in store.office_tokens().items()), key=lambda x: x[1].created_at
+    )

@@ -96,3 +96,17 @@ def test_numbers_that_may_identify_someone_are_not_kept_in_the_gaps(
     token = issue_token(services.store, "考区", "hebei")
     gaps = client.get("/api/gaps", headers=bearer(token)).get_json()["gaps"]
     assert [g["question"] for g in gaps] == ["#" * 18 + "的考试成绩什么时候出来"]
+
+
+def test_a_revoked_token_is_refused_at_once(settings: Settings, client: FlaskClient):
+    made = cli(settings, "token", "--office", "石家庄考点", "--province", "hebei").stdout.strip()
+    other = cli(settings, "token", "--office", "四川考区", "--province", "sichuan").stdout.strip()
+    assert client.get("/api/gaps", headers=bearer(made)).status_code == 200
+    listing = cli(settings, "tokens").stdout
+    assert "石家庄考点" in listing and made not in listing  # ids, never the tokens
+    token_id = next(line.split()[0] for line in listing.splitlines() if "石家庄考点" in line)
+    assert cli(settings, "revoke", token_id[:6]).returncode == 1  # too short to be sure
+    done = cli(settings, "revoke", token_id)
+    assert done.returncode == 0 and "石家庄考点" in done.stdout
+    assert client.get("/api/gaps", headers=bearer(made)).status_code == 401
+    assert client.get("/api/gaps", headers=bearer(other)).status_code == 200

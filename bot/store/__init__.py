@@ -163,6 +163,13 @@ class Store:
     def save_office_token(self, token_hash: str, office: OfficeToken) -> None:
         self.redis.hset(keys.office_tokens(), token_hash, office.model_dump_json())
 
+    def office_tokens(self) -> dict[str, OfficeToken]:
+        raw = cast(dict[bytes, bytes], self.redis.hgetall(keys.office_tokens()))
+        return {h.decode(): OfficeToken.model_validate_json(v) for h, v in raw.items()}
+
+    def revoke_office_token(self, token_hash: str) -> bool:
+        return bool(self.redis.hdel(keys.office_tokens(), token_hash))
+
     def office_token(self, token_hash: str) -> OfficeToken | None:
         raw = cast(bytes | None, self.redis.hget(keys.office_tokens(), token_hash))
         return OfficeToken.model_validate_json(raw) if raw else None
