@@ -11,7 +11,8 @@ Each entry is indexed by its questions (title, phrasings, keywords) and its answ
 questions once more as character pairs; it scores
 `questions + ANSWER_WEIGHT × answers + BIGRAM_WEIGHT × question pairs`. The decision whether
 to answer lies with the caller (`Ranking.confident`): the best score must clear a floor *and*
-lead the runner-up by a margin.
+lead the runner-up by a margin, and the best entry must speak of every out-of-scope topic the
+question names (faq/matching/out_of_scope.yaml: 成绩, 准考证, 执业药师…).
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from typing import Annotated
 
 import bm25s
 import jieba
 import numpy as np
 import opencc
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pypinyin import lazy_pinyin
 
 from bot.content.faq import FaqEntry, faq_entries
@@ -64,11 +66,29 @@ class Dictionary(BaseModel):
     stopwords: frozenset[str] = frozenset()
 
 
+Marker = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2)]
+
+
+class OutOfScope(BaseModel):
+    """faq/matching/out_of_scope.yaml: topics the notices do not cover, and their markers."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    topics: dict[str, tuple[Marker, ...]] = Field(min_length=1)
+
+    @property
+    def markers(self) -> tuple[str, ...]:
+        return tuple(m for markers in self.topics.values() for m in markers)
+
+
 @dataclass(frozen=True)
 class Scored:
     entry: FaqEntry
     score: float
     coverage: float  # the IDF-weighted share of the question's words found in the entry
+    # Out-of-scope markers the question holds that the entry never mentions: a sign that the
+    # question is about something else (成绩, 准考证…) and only shares the entry's other words.
+    foreign: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,8 +103,8 @@ class Ranking:
 
     @property
     def confident(self) -> bool:
-        """The best entry covers the question and leads the runner-up clearly."""
-        if not self.candidates:
+        """The best entry covers the question, speaks of its topic and leads the runner-up."""
+        if not self.candidates or self.candidates[0].foreign:
             return False
         if self.candidates[0].score * self.candidates[0].coverage < CONFIDENT_STRENGTH:
             return False
@@ -150,10 +170,19 @@ class FaqMatcher:
     """A BM25 index over the FAQ entries' questions and answers."""
 
     def __init__(
-        self, entries: tuple[FaqEntry, ...], dictionary: Dictionary, place_names: tuple[str, ...]
+        self,
+        entries: tuple[FaqEntry, ...],
+        dictionary: Dictionary,
+        place_names: tuple[str, ...],
+        out_of_scope: tuple[str, ...] = (),
     ) -> None:
         self.entries = entries
         self.normalize = Normalizer(dictionary)
+        # Markers and entries read as questions are, so 啥时候考试 meets 什么时候考试.
+        self._markers = tuple(sorted({self.normalize(m) for m in out_of_scope}))
+        self._entry_texts = [
+            self.normalize(f"{_questions_of(e)}\n{_answers_of(e)}") for e in entries
+        ]
         # A province or city named in a question says whose rule to quote, not which question:
         # left in, "石家庄" would pull every entry that happens to mention the city.
         self._places = re.compile(
@@ -224,13 +253,23 @@ class FaqMatcher:
         def coverage(i: int) -> float:
             return sum(w for t, w in weights.items() if t in self._entry_words[i]) / total
 
+        markers = self.markers_in(question)
+
+        def foreign(i: int) -> tuple[str, ...]:
+            return tuple(m for m in markers if m not in self._entry_texts[i])
+
         return Ranking(
             tuple(
-                Scored(self.entries[i], float(scores[i]), coverage(i))
+                Scored(self.entries[i], float(scores[i]), coverage(i), foreign(i))
                 for i in order
                 if scores[i] > 0
             )
         )
+
+    def markers_in(self, question: str) -> tuple[str, ...]:
+        """The out-of-scope markers (成绩, 准考证…) the question holds."""
+        asked = self.normalize(question)
+        return tuple(m for m in self._markers if m in asked)
 
     def _questions_score(
         self, questions: bm25s.BM25, phrasings: bm25s.BM25, terms: list[str]
@@ -303,4 +342,5 @@ def matcher() -> FaqMatcher:
     table = provinces()
     places = tuple(n for p in table.provinces for n in p.names if len(n) > 1) + table.other_regions
     dictionary = load_model(ROOT / "faq" / "matching" / "dictionary.yaml", Dictionary)
-    return FaqMatcher(faq_entries(), dictionary, places)
+    out_of_scope = load_model(ROOT / "faq" / "matching" / "out_of_scope.yaml", OutOfScope)
+    return FaqMatcher(faq_entries(), dictionary, places, out_of_scope.markers)

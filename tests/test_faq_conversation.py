@@ -72,6 +72,35 @@ def test_out_of_scope_is_declined_with_a_person_and_the_office_phone(wechat: WeC
     assert "0311-67502380" in reply
 
 
+# Other exams and what comes after the exam share words with entries (考试费, 试用期证明, 学历认证,
+# 注册) but are not in the notices: the entry is not given as their answer.
+OUT_OF_SCOPE = [
+    "执业药师考试费多少钱",
+    "主治医师的考试费多少钱",
+    "规培的试用期证明怎么开",
+    "考研的学历认证怎么弄",
+    "考过以后去哪注册执业",
+]
+
+
+@pytest.mark.parametrize("question", OUT_OF_SCOPE)
+def test_a_topic_outside_the_notices_is_not_answered_with_an_entry(
+    wechat: WeChatSim, question: str
+):
+    user = wechat.user("o_oos")
+    user.says("河北")
+    reply = user.says(question)
+    assert "依据" not in reply
+    assert "人工" in reply
+
+
+def test_a_question_sharing_their_words_is_still_answered(wechat: WeChatSim):
+    user = wechat.user("o_oos_in")
+    user.says("河北")
+    reply = user.says("考试费多少钱")
+    assert "289元" in reply and f"依据：{HEBEI_NOTICE}" in reply
+
+
 def test_near_misses_offer_numbered_choices(wechat: WeChatSim):
     user = wechat.user("o_q7")
     user.says("河北")
