@@ -132,8 +132,3 @@ def _fit(field: str, value: str) -> str:
         return value
     limit = FIELD_LIMITS.get(kind, 20)
     return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
-def province_name(province: str) -> str:
-    found = provinces().get(province)
-    return found.name if found else province

@@ -36,6 +36,7 @@ from bot.registry.models import (
 from bot.store import OfficeToken
 from bot.store.registry import Batch, RegistryStore
 
+MAX_UPDATES = 5000  # state changes one request may carry
 CHUNK = 500  # rows per transaction: one MGET and one MULTI each
 PUSH_JOB = "bot.jobs.push_review"
 REMIND_JOB = "bot.jobs.remind"
@@ -87,6 +88,22 @@ class StateUpdate(BaseModel):
         """The new state; raises ValidationError when the result is inconsistent."""
         given = self.model_fields_set - {"registration"}
         return current.changed({f: getattr(self, f) for f in given})
+
+
+class StateUpdates(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    updates: list[StateUpdate] = Field(min_length=1, max_length=MAX_UPDATES)
+
+    @model_validator(mode="after")
+    def _one_each(self) -> StateUpdates:
+        # Two changes of one candidate in one request: which is meant to win is a guess.
+        seen: set[str] = set()
+        for i, u in enumerate(self.updates):
+            if u.registration in seen:
+                raise ValueError(f"updates.{i}: {u.registration} appears twice")
+            seen.add(u.registration)
+        return self
 
 
 class UpdateResult(BaseModel):

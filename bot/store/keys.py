@@ -21,7 +21,6 @@ yk:{c:<报名号>}:history           JSON list of every change, oldest first kep
 yk:{c:<报名号>}:deliveries        delivery key → Delivery JSON          kept
 yk:{c:<报名号>}:bind-failures     failed binding attempts this hour     1 hour
 yk:{c:<报名号>}:binding-code      the digest of its one-time code        BINDING_CODE_DAYS
-yk:registry:<province>           set of 报名号 imported for a province  kept
 yk:binding-code:<hmac(code)>     报名号 an office's one-time code binds  BINDING_CODE_DAYS
 yk:push:msgid:<msgid>            报名号 and delivery key of a template  MSGID_DAYS
 yk:push:bucket                   the shared push token bucket          a few seconds idle
@@ -92,10 +91,6 @@ def deliveries(registration: str) -> str:
 
 def candidate_bind_failures(registration: str) -> str:
     return candidate(registration, "bind-failures")
-
-
-def registry(province: str) -> str:
-    return f"{PREFIX}:registry:{province}"
 
 
 def binding_code(code_hash: str) -> str:

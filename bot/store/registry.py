@@ -74,7 +74,6 @@ class Batch:
 
     def save(self, candidate: Candidate) -> None:
         self.pipeline.set(keys.candidate(candidate.registration), candidate.model_dump_json())
-        self.pipeline.sadd(keys.registry(candidate.province), candidate.registration)
 
     def record(self, registration: str, change: Change) -> None:
         self.pipeline.rpush(keys.history(registration), change.model_dump_json())
@@ -96,13 +95,8 @@ class RegistryStore:
         return Candidate.model_validate_json(raw) if raw else None
 
     def candidates(self, registrations: list[str]) -> dict[str, Candidate | None]:
-        raws = cast(
-            list[bytes | None], self.redis.mget([keys.candidate(r) for r in registrations])
-        )
-        return {
-            r: Candidate.model_validate_json(raw) if raw else None
-            for r, raw in zip(registrations, raws, strict=True)
-        }
+        raws = self.redis.mget([keys.candidate(r) for r in registrations])
+        return _parsed(registrations, cast(list[bytes | None], raws))
 
     def transaction(
         self,
@@ -123,20 +117,13 @@ class RegistryStore:
                         pipe.watch(*watched)
                     # One MGET, not one GET each: a batch of 500 is one round trip.
                     raws = cast(list[bytes | None], pipe.mget(watched)) if watched else []
-                    current = {
-                        r: Candidate.model_validate_json(raw) if raw else None
-                        for r, raw in zip(wanted, raws, strict=True)
-                    }
+                    current = _parsed(wanted, raws)
                     pipe.multi()
                     result = body(current, Batch(pipe))
                     pipe.execute()
                     return result
                 except redis.WatchError:
                     continue
-
-    def registrations(self, province: str) -> list[str]:
-        members = cast(set[bytes], self.redis.smembers(keys.registry(province)))
-        return sorted(m.decode() for m in members)
 
     def history(self, registration: str) -> list[Change]:
         raw = cast(list[bytes], self.redis.lrange(keys.history(registration), 0, -1))
@@ -224,3 +211,10 @@ class RegistryStore:
             return None
         registration, _, key = raw.decode().partition(" ")
         return registration, key
+
+
+def _parsed(registrations: list[str], raws: list[bytes | None]) -> dict[str, Candidate | None]:
+    return {
+        r: Candidate.model_validate_json(raw) if raw else None
+        for r, raw in zip(registrations, raws, strict=True)
+    }
