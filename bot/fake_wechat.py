@@ -33,6 +33,15 @@ ERRMSG = {
 }
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A failure scheduled for the next call of `api` (any API when None)."""
+
+    api: str | None
+    errcode: int = 0
+    http: int | None = None  # an HTTP status instead of WeChat's JSON answer
+
+
 @dataclass
 class FakeState:
     """What the fake has seen and will do; guarded by one lock (the server is threaded)."""
@@ -41,17 +50,17 @@ class FakeState:
     tokens: set[str] = field(default_factory=set)
     token_requests: int = 0
     calls: list[dict[str, Any]] = field(default_factory=list)
-    failures: list[tuple[str | None, int]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     # (touser, client_msg_id) → (msgid, when): WeChat sends one message per pair in 10 minutes.
     template_ids: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
 
-    def next_failure(self, path: str) -> int | None:
-        for i, (only, code) in enumerate(self.failures):
-            if only is None or only == path:
+    def next_failure(self, path: str) -> Failure | None:
+        for i, failure in enumerate(self.failures):
+            if failure.api is None or failure.api == path:
                 del self.failures[i]
-                return code
+                return failure
         return None
 
 
@@ -70,6 +79,16 @@ def _error(code: int) -> Response:
     return jsonify(errcode=code, errmsg=ERRMSG.get(code, "fake error"))
 
 
+def _ok(response: Response) -> bool:
+    return response.status_code == 200 and (response.get_json() or {}).get("errcode") == 0
+
+
+def _failed(failure: Failure) -> Response:
+    if failure.http is not None:  # a gateway error: no JSON, nothing sent
+        return Response("<html>Bad Gateway</html>", status=failure.http, mimetype="text/html")
+    return _error(failure.errcode)
+
+
 def _answer(state: FakeState, name: str, result: dict[str, Any] | None = None) -> Response:
     """Records the call, checks its token, applies a scheduled failure, else answers ok."""
     with state.lock:
@@ -78,14 +97,16 @@ def _answer(state: FakeState, name: str, result: dict[str, Any] | None = None) -
         if (body := request.get_json(force=True, silent=True)) is not None:
             call["body"] = body
         state.calls.append(call)
+        failure = None
         if request.args.get("access_token") not in state.tokens:
-            call["errcode"] = 40001
-        elif (code := state.next_failure(name)) is not None:
-            call["errcode"] = code
+            failure = Failure(None, errcode=40001)
         else:
-            call["errcode"] = 0
-    if call["errcode"]:
-        return _error(call["errcode"])
+            failure = state.next_failure(name)
+        call["errcode"] = 0 if failure is None else failure.errcode
+        if failure is not None and failure.http is not None:
+            call.update(errcode=None, http=failure.http)  # no answer from WeChat itself
+    if failure is not None:
+        return _failed(failure)
     return jsonify(errcode=0, errmsg="ok", **(result or {}))
 
 
@@ -94,8 +115,8 @@ def _token_endpoint(app: Flask, state: FakeState) -> None:
     def token() -> Response:
         with state.lock:
             state.token_requests += 1
-            if (code := state.next_failure("token")) is not None:
-                return _error(code)
+            if (failure := state.next_failure("token")) is not None:
+                return _failed(failure)
             issued = "fake-token-" + secrets.token_hex(8)
             state.tokens.add(issued)
         return jsonify(access_token=issued, expires_in=7200)
@@ -121,7 +142,7 @@ def _send_endpoints(app: Flask, state: FakeState) -> None:
             if pair[1]:  # reserved now, so a concurrent twin is deduplicated too
                 state.template_ids[pair] = (msgid, time.time())
         response = _answer(state, "template_send", {"msgid": msgid})
-        if response.get_json()["errcode"] != 0 and pair[1]:
+        if not _ok(response) and pair[1]:
             with state.lock:
                 state.template_ids.pop(pair, None)  # refused: nothing was sent
         return response
@@ -148,7 +169,7 @@ def _media_endpoints(app: Flask, state: FakeState) -> None:
             "media_upload",
             {"type": kind, "media_id": media_id, "created_at": int(time.time())},
         )
-        if response.get_json()["errcode"] == 0:
+        if _ok(response):
             with state.lock:
                 state.media[media_id] = (upload.read(), upload.mimetype or "image/jpeg")
         return response
@@ -156,7 +177,7 @@ def _media_endpoints(app: Flask, state: FakeState) -> None:
     @app.get("/cgi-bin/media/get")
     def media_get() -> Response:
         checked = _answer(state, "media_get")
-        if checked.get_json()["errcode"] != 0:
+        if not _ok(checked):
             return checked
         found = state.media.get(request.args.get("media_id", ""))
         if found is None:
@@ -182,10 +203,16 @@ def _control_endpoints(app: Flask, state: FakeState) -> None:
 
     @app.post("/_fake/fail")
     def fail() -> Response:
-        """Schedules error codes: {"errcode": 45009, "times": 2, "api": "custom_send"}."""
+        """Schedules failures: {"errcode": 45009, "times": 2, "api": "custom_send"}, or an
+        HTTP error instead of an answer: {"http": 502, "api": "template_send"}."""
         spec = request.get_json()
+        failure = Failure(
+            spec.get("api"),
+            errcode=int(spec.get("errcode", 0)),
+            http=int(spec["http"]) if "http" in spec else None,
+        )
         with state.lock:
-            state.failures += [(spec.get("api"), int(spec["errcode"]))] * int(spec.get("times", 1))
+            state.failures += [failure] * int(spec.get("times", 1))
         return jsonify(ok=True)
 
     @app.post("/_fake/media")

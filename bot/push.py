@@ -107,7 +107,8 @@ class Pusher:
         if delivery is None:
             return None  # settled already, or another worker holds it
         candidate = store.candidate(registration)
-        if candidate is None or candidate.openid != delivery.openid:
+        to = delivery.openid
+        if to is None or candidate is None or candidate.openid != to:
             return self._settle(registration, delivery, "skipped", reason="unbound")
         if not candidate.binding_active:
             return self._settle(registration, delivery, "skipped", reason="inactive")
@@ -118,7 +119,7 @@ class Pusher:
             update={"state": delivery.state, "changed_at": delivery.changed_at}
         )
         try:
-            return self._send(registration, delivery, as_then, last_attempt)
+            return self._send(registration, delivery, as_then, to, last_attempt)
         except TryLater:
             raise
         except Exception:
@@ -135,20 +136,25 @@ class Pusher:
         return any(d.version > delivery.version and d.status == "sent" for d in later)
 
     def _send(
-        self, registration: str, delivery: Delivery, candidate: Candidate, last_attempt: bool
+        self,
+        registration: str,
+        delivery: Delivery,
+        candidate: Candidate,
+        to: str,
+        last_attempt: bool,
     ) -> Delivery:
         reminder = delivery.key.endswith("-reminder")
         try:
             self.bucket.take()
             if self.template_id:
-                return self._send_template(registration, delivery, candidate, reminder)
-            return self._send_text(registration, delivery, candidate, reminder)
+                return self._send_template(registration, delivery, candidate, to, reminder)
+            return self._send_text(registration, delivery, candidate, to, reminder)
         except WeChatClientException as exc:
             if exc.errcode is None:  # an HTTP error (502…): WeChat may or may not have sent it
                 return self._unsure(registration, delivery, last_attempt, f"HTTP {exc.errmsg}")
             code = int(exc.errcode)
             if code in INACTIVE:
-                self.registry.deactivate(registration, delivery.openid)
+                self.registry.deactivate(registration, to)
                 return self._settle(registration, delivery, "failed", errcode=code)
             if code == ALREADY_SENT:
                 return self._settle(registration, delivery, "sent", errcode=code)
@@ -175,12 +181,12 @@ class Pusher:
         raise TryLater(reason)
 
     def _send_template(
-        self, registration: str, delivery: Delivery, candidate: Candidate, reminder: bool
+        self, registration: str, delivery: Delivery, candidate: Candidate, to: str, reminder: bool
     ) -> Delivery:
         assert self.template_id is not None
         template = push_template()
         msgid = self.api.send_template(
-            delivery.openid,
+            to,
             self.template_id,
             describe.template_data(candidate, template, reminder=reminder),
             url=template.url,
@@ -192,12 +198,12 @@ class Pusher:
         return sent
 
     def _send_text(
-        self, registration: str, delivery: Delivery, candidate: Candidate, reminder: bool
+        self, registration: str, delivery: Delivery, candidate: Candidate, to: str, reminder: bool
     ) -> Delivery:
-        if not self._window_open(delivery.openid):
+        if not self._window_open(to):
             # WeChat would refuse (45015); the candidate sees the state in 「我的审核」.
             return self._settle(registration, delivery, "skipped", reason="outside_48h_window")
-        self.api.send_text(delivery.openid, describe.summary(candidate, reminder=reminder))
+        self.api.send_text(to, describe.summary(candidate, reminder=reminder))
         return self._settle(registration, delivery, "sent", channel="customer_service")
 
     def _window_open(self, openid: str) -> bool:
@@ -226,7 +232,7 @@ class Pusher:
             registration,
             delivery.model_copy(update={"finished": status, "updated_at": time.time()}),
         )
-        if status.startswith("failed:user block"):
+        if status.startswith("failed:user block") and delivery.openid is not None:
             self.registry.deactivate(registration, delivery.openid)
 
 

@@ -3,6 +3,7 @@ answers. The office's side goes through the admin API; pushes go to the fake WeC
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -17,7 +18,7 @@ from werkzeug.serving import make_server
 
 from bot import jobs
 from bot.fake_wechat import FakeWeChat
-from bot.push import TokenBucket, client_msg_id
+from bot.push import TokenBucket, TryLater, client_msg_id
 from bot.services import Services
 from bot.settings import Settings
 from bot.store import keys
@@ -206,6 +207,33 @@ def test_unfollowing_unbinds(wechat: WeChatSim, hebei: str, services: Services):
     assert candidate is not None and candidate.openid is None
 
 
+def test_the_end_of_a_binding_forgets_who_the_pushes_went_to(
+    bound: str,
+    client: FlaskClient,
+    services: Services,
+    wechat: WeChatSim,
+    fake_wechat: FakeWeChat,
+    run_jobs: Callable[[], None],
+):
+    update(client, bound, "220130100001", status="考点通过")
+    run_jobs()
+    update(client, bound, "220130100001", status="审核通过")  # queued, not yet sent
+    wechat.user("o_push").event("unsubscribe")
+    run_jobs()
+    assert len(delivered(fake_wechat, "o_push")) == 1
+    sent, queued = delivery_of(services, 2), delivery_of(services, 3)
+    assert (sent.status, sent.openid) == ("sent", None)
+    assert (queued.status, queued.reason, queued.openid) == ("skipped", "unbound", None)
+    # Nothing kept names them; only short-lived guards (message dedupe, rate, bind attempts).
+    redis = services.redis
+    naming = [
+        k
+        for k in redis.scan_iter("yk:*")
+        if b"o_push" in k or b"o_push" in (redis.dump(k) or b"")
+    ]
+    assert naming and all(0 < redis.ttl(k) <= 3600 for k in naming), naming
+
+
 def test_hebei_approved_and_unpaid_is_told_to_pay_289(
     wechat: WeChatSim, hebei: str, client: FlaskClient
 ):
@@ -243,6 +271,43 @@ def test_an_expired_token_is_refreshed_and_the_push_sent_once(
     update(client, bound, "220130100001", status="审核通过")
     run_jobs()
     assert len(delivered(fake_wechat, "o_push")) == 2
+
+
+def test_a_gateway_error_is_retried_and_the_push_delivered_once(
+    bound: str,
+    client: FlaskClient,
+    services: Services,
+    fake_wechat: FakeWeChat,
+    run_jobs: Callable[[], None],
+):
+    requests.post(f"{fake_wechat.url}/_fake/fail", json={"http": 502}, timeout=5)
+    update(client, bound, "220130100001", status="考点通过")
+    run_jobs()
+    assert len(delivered(fake_wechat, "o_push")) == 1
+    d = delivery_of(services, 2)
+    assert (d.status, d.attempts) == ("sent", 2)
+
+
+def test_a_quota_error_pauses_every_push_not_only_its_own(
+    bound: str,
+    client: FlaskClient,
+    services: Services,
+    wechat: WeChatSim,
+    fake_wechat: FakeWeChat,
+):
+    pusher = dataclasses.replace(services.pusher, pause_seconds=60)
+    assert "绑定成功" in bind(wechat, "o_li", LI["registration"], "李四 02567X")
+    update(client, bound, "220130100001", status="考点通过")
+    update(client, bound, LI["registration"], status="考点通过")
+    fail_next(fake_wechat, 45009)  # 本月模板消息次数已达上限
+    with pytest.raises(TryLater):
+        pusher.deliver("220130100001", "v2", last_attempt=False)
+    calls = len(fake_wechat.state.calls)
+    with pytest.raises(TryLater, match="paused"):
+        pusher.deliver(LI["registration"], "v2", last_attempt=False)
+    assert len(fake_wechat.state.calls) == calls  # WeChat was not asked again
+    waiting = services.registry.store.delivery(LI["registration"], "v2")
+    assert waiting is not None and (waiting.status, waiting.attempts) == ("queued", 0)
 
 
 def test_an_error_retrying_cannot_fix_fails_the_delivery_at_once(

@@ -128,7 +128,9 @@ class Delivery(BaseModel):
 
     key: str  # "v3" for version 3's push, "v3-reminder" for its reminder
     version: int
-    openid: str
+    # Who it goes to; None once that binding has ended (the record is the office's, the
+    # openid the user's, and WeChat's rule is to forget the user when they leave).
+    openid: str | None
     # The state as it was at this version: a retry that comes after later changes still tells
     # the candidate what this change was.
     state: ReviewState

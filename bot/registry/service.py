@@ -574,6 +574,8 @@ class Registry:
         )
         batch.save(changed)
         batch.record(candidate.registration, _change(changed, by, kind))
+        if openid is None:
+            batch.forget_recipient(candidate.registration)
         return changed
 
 

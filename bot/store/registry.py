@@ -15,6 +15,7 @@ from typing import TypeVar, cast
 
 import redis
 from redis.client import Pipeline
+from redis.commands.core import Script
 
 from bot.registry.models import Candidate, Change, Delivery
 from bot.store import keys
@@ -66,11 +67,33 @@ return 0
 """
 
 
+# Forgets the recipient of every delivery of a registration whose binding ends; one not yet
+# settled is skipped (the pusher would skip it anyway: it is nobody's now).
+_FORGET_RECIPIENT = """
+local flat = redis.call('hgetall', KEYS[1])
+for i = 1, #flat, 2 do
+  local d = cjson.decode(flat[i + 1])
+  if d.openid ~= cjson.null then
+    d.openid = cjson.null
+    if d.status ~= 'sent' and d.status ~= 'failed' and d.status ~= 'skipped' then
+      d.status = 'skipped'
+      d.reason = 'unbound'
+      d.lease_until = 0
+      d.updated_at = tonumber(ARGV[1])
+    end
+    redis.call('hset', KEYS[1], flat[i], cjson.encode(d))
+  end
+end
+return 0
+"""
+
+
 class Batch:
     """What one transaction writes; built by the caller, executed by `transaction`."""
 
-    def __init__(self, pipe: Pipeline) -> None:
+    def __init__(self, pipe: Pipeline, forget_recipient: Script) -> None:
         self.pipeline = pipe  # RQ's enqueue takes it, so push jobs join the same MULTI
+        self._forget_recipient = forget_recipient
 
     def save(self, candidate: Candidate) -> None:
         self.pipeline.set(keys.candidate(candidate.registration), candidate.model_dump_json())
@@ -81,6 +104,12 @@ class Batch:
     def queue_delivery(self, registration: str, delivery: Delivery) -> None:
         self.pipeline.hset(keys.deliveries(registration), delivery.key, delivery.model_dump_json())
 
+    def forget_recipient(self, registration: str) -> None:
+        """The binding ended: its deliveries keep what was sent, not to whom."""
+        self._forget_recipient(
+            keys=[keys.deliveries(registration)], args=[time.time()], client=self.pipeline
+        )
+
 
 class RegistryStore:
     def __init__(self, client: redis.Redis) -> None:
@@ -88,6 +117,7 @@ class RegistryStore:
         self._claim = client.register_script(_CLAIM)
         self._take_attempt = client.register_script(_TAKE_ATTEMPT)
         self._forgive = client.register_script(_FORGIVE)
+        self._forget_recipient = client.register_script(_FORGET_RECIPIENT)
 
     # -- candidates ---------------------------------------------------------------------------
     def candidate(self, registration: str) -> Candidate | None:
@@ -119,7 +149,7 @@ class RegistryStore:
                     raws = cast(list[bytes | None], pipe.mget(watched)) if watched else []
                     current = _parsed(wanted, raws)
                     pipe.multi()
-                    result = body(current, Batch(pipe))
+                    result = body(current, Batch(pipe, self._forget_recipient))
                     pipe.execute()
                     return result
                 except redis.WatchError:
