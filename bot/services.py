@@ -79,7 +79,9 @@ class Services:
     def __init__(self, settings: Settings, client: redis.Redis | None = None) -> None:
         self.settings = settings
         self.redis = client if client is not None else connect(settings)
-        self.store = Store(self.redis, profile_days=settings.profile_days)
+        self.store = Store(
+            self.redis, profile_days=settings.profile_days, gap_days=settings.gap_days
+        )
         self.queue = Queue("yikao", connection=self.redis)
         self.credentials = self._credentials()
 

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     user_messages_per_minute: int = Field(default=30, ge=1)
     handoff_minutes: int = Field(default=30, ge=1)
     profile_days: int = Field(default=180, ge=1)
+    # An unanswered question drops off the offices' list when nobody has asked it for this long.
+    gap_days: int = Field(default=180, ge=1)
     log_level: str = "INFO"
 
     # The candidate registry: the key of the ID/phone hashes (unset in local mode: one is made

@@ -227,9 +227,7 @@ def test_the_end_of_a_binding_forgets_who_the_pushes_went_to(
     # Nothing kept names them; only short-lived guards (message dedupe, rate, bind attempts).
     redis = services.redis
     naming = [
-        k
-        for k in redis.scan_iter("yk:*")
-        if b"o_push" in k or b"o_push" in (redis.dump(k) or b"")
+        k for k in redis.scan_iter("yk:*") if b"o_push" in k or b"o_push" in (redis.dump(k) or b"")
     ]
     assert naming and all(0 < redis.ttl(k) <= 3600 for k in naming), naming
 

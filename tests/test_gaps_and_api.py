@@ -43,6 +43,25 @@ def test_offices_see_the_top_unanswered_questions_of_their_province(
     assert [g["question"] for g in theirs] == ["四川的考场安排在哪里"]
 
 
+def test_a_question_nobody_asks_again_leaves_the_list(services: Services):
+    store, day = services.store, 86400.0
+    start = 1_800_000_000.0
+    store.count_unanswered("hebei", "去年的问题", now=start)
+    store.count_unanswered("hebei", "今年的问题", now=start + 100 * day)
+    store.count_unanswered("hebei", "去年的问题", now=start + 150 * day)  # asked again: kept
+    store.count_unanswered("hebei", "只问过一次", now=start + 151 * day)
+    assert {g.question for g in store.unanswered("hebei", 10)} == {
+        "去年的问题",
+        "今年的问题",
+        "只问过一次",
+    }
+    store.count_unanswered("hebei", "新问题", now=start + 300 * day)
+    left = {g.question: g for g in store.unanswered("hebei", 10)}
+    assert set(left) == {"去年的问题", "只问过一次", "新问题"}  # 今年的问题: 200 days unasked
+    assert left["去年的问题"].count == 2
+    assert left["新问题"].last_asked == start + 300 * day
+
+
 def test_the_api_refuses_without_a_valid_token(client: FlaskClient):
     for headers in ({}, bearer("yk_made_up"), {"Authorization": "Basic abc"}):
         response = client.get("/api/gaps", headers=headers)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import time
+from types import SimpleNamespace
 
 import requests
 from PIL import Image
 
 from bot.fake_wechat import FakeWeChat
+from bot.handlers import photos
 from tests.test_photos import encode, paper, registration_photo, with_orientation
 from tests.wechat_sim import WeChatSim
 
@@ -69,3 +72,15 @@ def test_the_registration_photo_goes_under_30k(wechat, fake_wechat, run_jobs):
     text, image = sent(fake_wechat, "o_reg")
     assert "检测工具" in text["text"]["content"]
     assert len(fake_wechat.state.media[image["image"]["media_id"]][0]) < 30 * 1024
+
+
+def test_the_registration_mode_lapses_after_half_an_hour(
+    wechat, fake_wechat, run_jobs, monkeypatch
+):
+    wechat.user("o_later").says("报名照片")
+    later = time.time() + photos.REGISTRATION_MODE_SECONDS + 1
+    monkeypatch.setattr(photos, "time", SimpleNamespace(time=lambda: later))
+    send_photo(wechat, fake_wechat, "o_later", registration_photo(), "7005")
+    run_jobs()
+    (text, *_) = sent(fake_wechat, "o_later")
+    assert "检测工具" not in text["text"]["content"]  # checked as a document

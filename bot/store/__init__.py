@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from bot.store import keys
 from bot.store.models import FlowState, Gap, OfficeToken, Pending, Profile, Turn
-from bot.store.scripts import BEGIN, FINISH, RELEASE
+from bot.store.scripts import BEGIN, COUNT_GAP, FINISH, RELEASE
 
 __all__ = ["FlowState", "Gap", "OfficeToken", "Pending", "Profile", "Store", "Turn"]
 
@@ -24,9 +24,13 @@ LOCK_POLL_SECONDS = 0.02
 
 
 class Store:
-    def __init__(self, client: redis.Redis, *, profile_days: int = 180) -> None:
+    def __init__(
+        self, client: redis.Redis, *, profile_days: int = 180, gap_days: int = 180
+    ) -> None:
         self.redis = client
         self.profile_seconds = profile_days * 86400
+        self.gap_seconds = gap_days * 86400
+        self._count_gap = client.register_script(COUNT_GAP)
         self._begin = client.register_script(BEGIN)
         self._finish = client.register_script(FINISH)
         self._release = client.register_script(RELEASE)
@@ -137,13 +141,16 @@ class Store:
         self.redis.delete(keys.user(openid, "profile"), keys.user(openid, "pages"))
 
     # -- questions the FAQ could not answer, for the exam offices ------------------------------
-    def count_unanswered(self, province: str | None, question: str) -> None:
-        """Counts a question below the confidence rule (by its folded text) and when it came."""
-        key = keys.gaps(province)
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.zincrby(key, 1, question)
-        pipe.hset(key + ":last", question, f"{time.time():.0f}")
-        pipe.execute()
+    def count_unanswered(
+        self, province: str | None, question: str, now: float | None = None
+    ) -> None:
+        """Counts a question below the confidence rule (by its folded text) and when it came;
+        questions not asked again within `gap_days` leave the list."""
+        now = time.time() if now is None else now
+        self._count_gap(
+            keys=[keys.gaps(province), keys.gaps_seen(province)],
+            args=[question, f"{now:.0f}", f"{now - self.gap_seconds:.0f}"],
+        )
 
     def unanswered(self, province: str | None, top: int) -> list[Gap]:
         """The most often asked unanswered questions, most frequent first."""
@@ -153,10 +160,11 @@ class Store:
         )
         if not ranked:
             return []
-        last = cast(list[bytes | None], self.redis.hmget(key + ":last", [q for q, _ in ranked]))
+        questions = [_text(q) for q, _ in ranked]
+        last = cast(list[float | None], self.redis.zmscore(keys.gaps_seen(province), questions))
         return [
-            Gap(question=_text(q), count=int(n), last_asked=float(_text(t)) if t else 0.0)
-            for (q, n), t in zip(ranked, last, strict=True)
+            Gap(question=q, count=int(n), last_asked=t or 0.0)
+            for q, (_, n), t in zip(questions, ranked, last, strict=True)
         ]
 
     # -- exam offices' API tokens (only their hashes are stored) -------------------------------

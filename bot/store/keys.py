@@ -11,8 +11,8 @@ yk:{u:<openid>}:rate:<minute>    messages counted that minute          2 minutes
 yk:{u:<openid>}:lock             the token of the message in hand      lease
 yk:wechat:{<appid>}:token        the shared access token               expires_in − 5 minutes
 yk:wechat:{<appid>}:token-lock   one refresher at a time               10 seconds
-yk:gaps:<province|none>          unanswered question → times asked     kept (offices read it)
-yk:gaps:<province|none>:last     unanswered question → last asked at   kept
+yk:gaps:<province|none>          unanswered question → times asked     GAP_DAYS since last asked
+yk:gaps:<province|none>:seen     unanswered question → last asked at   GAP_DAYS since last asked
 yk:offices:tokens                sha256(token) → OfficeToken JSON      until revoked
 yk:{u:<openid>}:registration     the 报名号 this user bound             until unbound
 yk:{u:<openid>}:bind-failures    failed binding attempts this hour     1 hour
@@ -63,6 +63,10 @@ def wechat_token_lock(appid: str) -> str:
 
 def gaps(province: str | None) -> str:
     return f"{PREFIX}:gaps:{province or 'none'}"
+
+
+def gaps_seen(province: str | None) -> str:
+    return f"{gaps(province)}:seen"
 
 
 def office_tokens() -> str:

@@ -34,6 +34,8 @@ class Profile(BaseModel):
     flow: FlowState | None = None
     checklist_done: list[str] = Field(default_factory=list)
     handoff_until: float | None = None
+    # Until then the next photo is checked as the 2-inch registration photo (30K rule).
+    registration_photo_until: float | None = None
     pending: Pending | None = None
     # WeChat allows customer-service messages only within 48 hours of the user's last message.
     last_message_at: float | None = None

@@ -44,3 +44,18 @@ RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+# KEYS: counts (zset question → times asked), seen (zset question → last asked at)
+# ARGV: question, now, oldest time kept
+# Counts the question, then drops a bounded batch of questions nobody has asked since the
+# cutoff, so last season's gaps leave the list without a sweep over all of them.
+COUNT_GAP = """
+redis.call('ZINCRBY', KEYS[1], 1, ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+local stale = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[3], 'LIMIT', 0, 100)
+if #stale > 0 then
+  redis.call('ZREM', KEYS[1], unpack(stale))
+  redis.call('ZREM', KEYS[2], unpack(stale))
+end
+return #stale
+"""
