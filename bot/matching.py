@@ -31,7 +31,7 @@ import bm25s
 import jieba
 import numpy as np
 import opencc
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pypinyin import lazy_pinyin
 
 from bot.content.faq import FaqEntry, faq_entries
@@ -61,14 +61,32 @@ CLEAR_LEAD_STRENGTH = 2.0
 CLEAR_LEAD_MARGIN = 0.4
 
 
+class SizeBand(BaseModel):
+    """File sizes up to `up_to_kb` read as the limit they are measured against."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    up_to_kb: float = Field(gt=0)
+    word: str = Field(min_length=1)
+
+
 class Dictionary(BaseModel):
-    """faq/matching/dictionary.yaml: synonyms, domain words and stopwords."""
+    """faq/matching/dictionary.yaml: synonyms, domain words, fillers, sizes and stopwords."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     synonyms: dict[str, tuple[str, ...]] = Field(min_length=1)
     words: tuple[str, ...] = ()
+    fillers: tuple[str, ...] = ()
+    sizes: tuple[SizeBand, ...] = ()
     stopwords: frozenset[str] = frozenset()
+
+    @model_validator(mode="after")
+    def _bands_in_order(self) -> Dictionary:
+        limits = [band.up_to_kb for band in self.sizes]
+        if limits != sorted(set(limits)):
+            raise ValueError("sizes: up_to_kb must rise from one band to the next")
+        return self
 
 
 Marker = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2)]
@@ -136,8 +154,17 @@ class Normalizer:
 
     def __init__(self, dictionary: Dictionary) -> None:
         self._t2s = opencc.OpenCC("t2s")
+        # 试用期的考核证明, 试用期那个考核证明: fillers dropped between two Chinese characters
+        # let the words around them meet their synonym (试用期考核证明). Variants lose them too,
+        # or 什么样的人能报 would never be met.
+        fillers = "|".join(map(re.escape, sorted(dictionary.fillers, key=len, reverse=True)))
+        self._fillers = (
+            re.compile(f"(?<={_HAN})(?:{fillers})(?={_HAN})") if dictionary.fillers else None
+        )
         canonical = {
-            variant: word for word, variants in dictionary.synonyms.items() for variant in variants
+            self._unfilled(variant): word
+            for word, variants in dictionary.synonyms.items()
+            for variant in variants
         }
         protected = {w: w for w in (*dictionary.synonyms, *dictionary.words)}
         self._rewrites = {**canonical, **protected}
@@ -145,6 +172,7 @@ class Normalizer:
         self._pattern = re.compile("|".join(map(re.escape, alternatives)))
         self._by_sound = self._homophones(protected)
         self.stopwords = dictionary.stopwords
+        self._sizes = dictionary.sizes
 
     def fold(self, text: str) -> str:
         """Simplified characters, half-width forms, lower case, single spaces."""
@@ -152,8 +180,18 @@ class Normalizer:
         return " ".join(folded.split())
 
     def __call__(self, text: str) -> str:
-        text = self._mend_slips(self.fold(text))
-        return self._pattern.sub(lambda m: self._rewrites[m.group(0)], text)
+        text = self._unfilled(self._mend_slips(self.fold(text)))
+        text = self._pattern.sub(lambda m: self._rewrites[m.group(0)], text)
+        return _SIZE.sub(self._size_word, text) if self._sizes else text
+
+    def _unfilled(self, text: str) -> str:
+        return self._fillers.sub("", text) if self._fillers is not None else text
+
+    def _size_word(self, match: re.Match[str]) -> str:
+        """230k → 200k, 29k → 30k: a size is asked about against the limit it is near."""
+        kb = float(match.group(1)) * (1024 if match.group(2) == "m" else 1)
+        band = next((b for b in self._sizes if kb <= b.up_to_kb), None)
+        return band.word if band else match.group(0)
 
     @staticmethod
     def _homophones(words: dict[str, str]) -> dict[str, str]:
@@ -327,6 +365,11 @@ def _questions_of(entry: FaqEntry) -> str:
 def _answers_of(entry: FaqEntry) -> str:
     answers = [entry.answer] if entry.answer else [a.answer for a in entry.by_province.values()]
     return "\n".join(answers)
+
+
+_HAN = "[\u4e00-\u9fff]"  # one Chinese character, in a regular expression
+# A size after the units were rewritten (kb → k, 兆 → m): 230k, 1.5m.
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(k|m)(?![a-z])")
 
 
 @cache

@@ -101,6 +101,21 @@ def test_a_question_sharing_their_words_is_still_answered(wechat: WeChatSim):
     assert "289元" in reply and f"依据：{HEBEI_NOTICE}" in reply
 
 
+def test_a_filler_between_the_words_of_a_term_does_not_hide_it(wechat: WeChatSim):
+    user = wechat.user("o_filler")
+    user.says("辽宁")
+    reply = user.says("我在诊所试用的 试用期那个考核证明谁给开")
+    assert "《试用期考核合格证明》" in reply and "每个单位一份" in reply
+    assert "执业期考核证明" not in reply  # the 执助 → 执医 proof, a different paper
+
+
+def test_a_size_is_read_against_the_limit_it_is_near(wechat: WeChatSim):
+    user = wechat.user("o_sizes")
+    user.says("江西")
+    assert "画图" in user.says("照片35k提示太大")  # the registration photo's 30K
+    assert "200k" in user.says("照片260kb提示太大传不上去")  # the materials' limit
+
+
 def test_near_misses_offer_numbered_choices(wechat: WeChatSim):
     user = wechat.user("o_q7")
     user.says("河北")
