@@ -198,7 +198,7 @@ def seed(services: Services, candidates: int) -> tuple[OfficeToken, float, float
     import_rate = candidates / (time.perf_counter() - started)
     started = time.perf_counter()
     for i in range(candidates):
-        outcome = services.registry.bind(f"o_bench_{i}", f"2201{i:08d}", "考生", f"{i:08d}"[-6:])
+        outcome = services.bindings.bind(f"o_bench_{i}", f"2201{i:08d}", "考生", f"{i:08d}"[-6:])
         assert outcome.kind == "bound", outcome
     return office, import_rate, candidates / (time.perf_counter() - started)
 

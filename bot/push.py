@@ -21,9 +21,10 @@ from wechatpy.exceptions import WeChatClientException
 
 from bot.content.review import push_template
 from bot.registry import describe
+from bot.registry.binding import Bindings
 from bot.registry.models import Candidate, Delivery
-from bot.registry.service import Registry
 from bot.store import Store, keys
+from bot.store.registry import RegistryStore
 from bot.wechat_api import WeChatApi
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,8 @@ class TokenBucket:
 
 @dataclass(frozen=True)
 class Pusher:
-    registry: Registry
+    store: RegistryStore
+    bindings: Bindings  # a recipient who cannot receive pushes is deactivated
     api: WeChatApi
     bucket: TokenBucket
     template_id: str | None  # the account's template, or None: customer-service text
@@ -100,13 +102,12 @@ class Pusher:
 
     def deliver(self, registration: str, key: str, *, last_attempt: bool) -> Delivery | None:
         """One attempt at a delivery; raises TryLater for RQ to retry (with backoff)."""
-        store = self.registry.store
         if (paused := self.bucket.paused_seconds()) > 0 and not last_attempt:
             raise TryLater(f"WeChat's quota: pushes paused for {paused}s")
-        delivery = store.claim_delivery(registration, key, LEASE_SECONDS)
+        delivery = self.store.claim_delivery(registration, key, LEASE_SECONDS)
         if delivery is None:
             return None  # settled already, or another worker holds it
-        candidate = store.candidate(registration)
+        candidate = self.store.candidate(registration)
         to = delivery.openid
         if to is None or candidate is None or candidate.openid != to:
             return self._settle(registration, delivery, "skipped", reason="unbound")
@@ -132,7 +133,7 @@ class Pusher:
         the candidate (a retry now would tell them an older state last)."""
         if delivery.key.endswith("-reminder"):
             return True
-        later = self.registry.store.deliveries(registration)
+        later = self.store.deliveries(registration)
         return any(d.version > delivery.version and d.status == "sent" for d in later)
 
     def _send(
@@ -154,7 +155,7 @@ class Pusher:
                 return self._unsure(registration, delivery, last_attempt, f"HTTP {exc.errmsg}")
             code = int(exc.errcode)
             if code in INACTIVE:
-                self.registry.deactivate(registration, to)
+                self.bindings.deactivate(registration, to)
                 return self._settle(registration, delivery, "failed", errcode=code)
             if code == ALREADY_SENT:
                 return self._settle(registration, delivery, "sent", errcode=code)
@@ -194,7 +195,7 @@ class Pusher:
         )
         sent = self._settle(registration, delivery, "sent", channel="template", msgid=msgid)
         if msgid:  # after "sent" is written, so the send-job report cannot be overwritten
-            self.registry.store.map_msgid(msgid, registration, delivery.key)
+            self.store.map_msgid(msgid, registration, delivery.key)
         return sent
 
     def _send_text(
@@ -216,24 +217,24 @@ class Pusher:
         settled = delivery.model_copy(
             update={"status": status, "updated_at": time.time(), "lease_until": 0.0, **changes}
         )
-        self.registry.store.put_delivery(registration, settled)
+        self.store.put_delivery(registration, settled)
         return settled
 
     def finished(self, msgid: str, status: str) -> None:
         """WeChat's TEMPLATESENDJOBFINISH: the final word on a template message."""
-        found = self.registry.store.delivery_of_msgid(msgid)
+        found = self.store.delivery_of_msgid(msgid)
         if found is None:
             return
         registration, key = found
-        delivery = self.registry.store.delivery(registration, key)
+        delivery = self.store.delivery(registration, key)
         if delivery is None:
             return
-        self.registry.store.put_delivery(
+        self.store.put_delivery(
             registration,
             delivery.model_copy(update={"finished": status, "updated_at": time.time()}),
         )
         if status.startswith("failed:user block") and delivery.openid is not None:
-            self.registry.deactivate(registration, delivery.openid)
+            self.bindings.deactivate(registration, delivery.openid)
 
 
 def client_msg_id(registration: str, key: str) -> str:

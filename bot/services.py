@@ -18,8 +18,10 @@ from bot.content.review import push_template
 from bot.envelope import Envelope
 from bot.push import Pusher, TokenBucket
 from bot.redis_server import connect
+from bot.registry.binding import Bindings
+from bot.registry.changes import PushPolicy, PushQueue
 from bot.registry.identity import Identity
-from bot.registry.service import PushPolicy, Registry
+from bot.registry.service import Registry
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.registry import RegistryStore
@@ -118,23 +120,47 @@ class Services:
 
     @cached_property
     def registry(self) -> Registry:
+        """The offices' side of the registry."""
+        return Registry(self._registry_store, self._pushes, self._identity)
+
+    @cached_property
+    def bindings(self) -> Bindings:
+        """The candidates' side of the registry."""
+        return Bindings(
+            self._registry_store,
+            self._pushes,
+            self._identity,
+            failures_per_hour=self.settings.bind_failures_per_hour,
+        )
+
+    @cached_property
+    def _registry_store(self) -> RegistryStore:
+        return RegistryStore(self.redis)
+
+    @cached_property
+    def _pushes(self) -> PushQueue:
+        s = self.settings
+        policy = PushPolicy(
+            backoff_seconds=s.push_backoff_seconds,
+            reminder_lead_seconds=s.reminder_hours_before * 3600,
+        )
+        return PushQueue(self.queue, policy)
+
+    @cached_property
+    def _identity(self) -> Identity:
         s = self.settings
         secret = (
             s.registry_secret.get_secret_value()
             if s.registry_secret is not None
             else local_registry_secret(s.data_dir)
         )
-        policy = PushPolicy(
-            backoff_seconds=s.push_backoff_seconds,
-            reminder_lead_seconds=s.reminder_hours_before * 3600,
-            bind_failures_per_hour=s.bind_failures_per_hour,
-        )
-        return Registry(RegistryStore(self.redis), self.queue, Identity(secret), policy)
+        return Identity(secret)
 
     @cached_property
     def pusher(self) -> Pusher:
         return Pusher(
-            registry=self.registry,
+            store=self._registry_store,
+            bindings=self.bindings,
             api=self.wechat,
             bucket=TokenBucket(self.redis, self.settings.push_per_second),
             template_id=self.settings.review_template_id or push_template().template_id,

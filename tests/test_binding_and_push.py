@@ -530,7 +530,7 @@ def test_accounts_racing_on_one_registration_get_five_tries_in_all(hebei: str, s
 
     def guess(n: int) -> None:
         outcomes.append(
-            services.registry.bind(f"o_race_{n}", "220130100001", "张三", "000000").kind
+            services.bindings.bind(f"o_race_{n}", "220130100001", "张三", "000000").kind
         )
 
     threads = [threading.Thread(target=guess, args=(n,)) for n in range(20)]

@@ -14,7 +14,7 @@ from bot.content.texts import texts
 from bot.conversation import Context
 from bot.handlers.faq import contact_of
 from bot.registry import describe
-from bot.registry.service import BindOutcome
+from bot.registry.binding import BindOutcome
 from bot.store import FlowState
 
 FLOW = "binding"
@@ -36,7 +36,7 @@ def in_one_line(ctx: Context) -> bool:
 
 # -- handlers -------------------------------------------------------------------------------
 def start(ctx: Context) -> str:
-    bound = ctx.services.registry.bound(ctx.openid)
+    bound = ctx.services.bindings.bound(ctx.openid)
     if bound is not None:
         return texts().bind_already.format(
             registration=bound.registration, category=bound.category, exam_point=bound.exam_point
@@ -60,7 +60,7 @@ def one_line(ctx: Context) -> str:
 
 
 def unbind(ctx: Context) -> str:
-    released = ctx.services.registry.unbind(ctx.openid)
+    released = ctx.services.bindings.unbind(ctx.openid)
     if released is None:
         return texts().unbind_none
     return texts().unbind_done.format(registration=released.registration)
@@ -71,7 +71,7 @@ def _take_registration(ctx: Context, flow: FlowState) -> str:
     typed = ctx.text.replace(" ", "")
     if _CODE.match(typed) and any(ch.isalpha() for ch in typed):
         ctx.profile.flow = None
-        return _said(ctx, ctx.services.registry.bind_with_code(ctx.openid, typed), code=True)
+        return _said(ctx, ctx.services.bindings.bind_with_code(ctx.openid, typed), code=True)
     if not _REGISTRATION.match(typed):
         return texts().bind_bad_registration
     flow.answers["registration"] = typed
@@ -84,7 +84,7 @@ def _take_identity(ctx: Context, registration: str, typed: str | None = None) ->
     if found is None:
         return texts().bind_bad_identity
     ctx.profile.flow = None
-    outcome = ctx.services.registry.bind(ctx.openid, registration, found["name"], found["tail"])
+    outcome = ctx.services.bindings.bind(ctx.openid, registration, found["name"], found["tail"])
     return _said(ctx, outcome)
 
 

@@ -20,7 +20,7 @@ def welcome(ctx: Context) -> str:
 def forget(ctx: Context) -> Reply:
     """The user unfollowed: delete their conversation data, as WeChat's rules require, and
     their binding (nothing can be pushed to them now; they bind again if they come back)."""
-    ctx.services.registry.unbind(ctx.openid)
+    ctx.services.bindings.unbind(ctx.openid)
     ctx.forget_user()
     return Silence()
 

@@ -8,10 +8,10 @@ from bot.registry import describe
 
 
 def show(ctx: Context) -> str:
-    candidate = ctx.services.registry.bound(ctx.openid)
+    candidate = ctx.services.bindings.bound(ctx.openid)
     if candidate is None:
         return texts().review_not_bound
     if not candidate.binding_active:
         # They are writing to us, so they follow us again: pushes can resume.
-        ctx.services.registry.reactivate(candidate.registration, ctx.openid)
+        ctx.services.bindings.reactivate(candidate.registration, ctx.openid)
     return describe.summary(candidate)

@@ -10,6 +10,8 @@ import hashlib
 import hmac
 import unicodedata
 
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
+
 
 class Identity:
     def __init__(self, secret: str) -> None:
@@ -26,8 +28,12 @@ class Identity:
         return self.digest("id", clean), self.digest("id-tail", clean[-6:])
 
     def code_digest(self, code: str) -> str:
-        """A one-time binding code's digest: keyed too, as 40 bits fall to plain guessing."""
-        return self.digest("binding-code", code)
+        """A one-time binding code's digest: keyed too, as 40 bits fall to plain guessing.
+
+        Only the alphabet's characters count: the dash, spaces and case are as people type it.
+        """
+        clean = "".join(ch for ch in code.upper() if ch in CODE_ALPHABET)
+        return self.digest("binding-code", clean)
 
     def tail_matches(self, tail_hash: str, typed: str) -> bool:
         return hmac.compare_digest(tail_hash, self.digest("id-tail", typed))

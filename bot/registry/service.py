@@ -1,13 +1,11 @@
-"""The candidate registry: imports, state changes, bindings — and the push each change queues.
+"""The offices' side of the registry: imports, state changes — and the push each change queues.
 
 Offices act through a scope (their token: a province, maybe one exam point) and never see a
-candidate outside it. Candidates act through their openid and see nothing of a registration
-until they have proved it is theirs.
+candidate outside it. The candidates' side, binding a WeChat account, is `binding.py`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 import time
 from collections.abc import Sequence
@@ -15,17 +13,16 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from rq import Queue, Retry
 
 from bot.content.knowledge import notices
 from bot.content.provinces import provinces
-from bot.registry.identity import Identity, mask_id, mask_phone, normalize_id, normalize_name
+from bot.registry.changes import PushQueue, history_entry, set_binding
+from bot.registry.identity import CODE_ALPHABET, Identity, mask_id, mask_phone, normalize_name
 from bot.registry.imports import CandidateRow, RawRow, problems_of
 from bot.registry.models import (
     Candidate,
     Change,
     ChangeKind,
-    Delivery,
     Feedback,
     Moment,
     PaymentState,
@@ -38,10 +35,7 @@ from bot.store.registry import Batch, RegistryStore
 
 MAX_UPDATES = 5000  # state changes one request may carry
 CHUNK = 500  # rows per transaction: one MGET and one MULTI each
-PUSH_JOB = "bot.jobs.push_review"
-REMIND_JOB = "bot.jobs.remind"
 TAKEN_ELSEWHERE = "报名号已由其他考区或考点登记"
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
 
 
 @dataclass(frozen=True)
@@ -113,26 +107,6 @@ class UpdateResult(BaseModel):
     reason: str | None = None
 
 
-BindKind = Literal["bound", "already", "taken", "mismatch", "cooldown", "has_other"]
-
-
-@dataclass(frozen=True)
-class BindOutcome:
-    kind: BindKind
-    candidate: Candidate | None = None  # only once identity is proved
-    wait_seconds: int = 0
-
-
-@dataclass(frozen=True)
-class PushPolicy:
-    """How pushes are queued: retries with these waits, reminders this long before deadlines."""
-
-    backoff_seconds: tuple[int, ...] = (10, 60, 300, 1800)
-    job_timeout_seconds: int = 60
-    reminder_lead_seconds: float = 6 * 3600
-    bind_failures_per_hour: int = 5
-
-
 def in_scope(office: OfficeToken, candidate: Candidate) -> bool:
     return candidate.province == office.province and (
         office.exam_point is None or candidate.exam_point == office.exam_point
@@ -145,15 +119,14 @@ def collects_fee_online(province: str) -> bool:
 
 
 class Registry:
-    def __init__(
-        self, store: RegistryStore, queue: Queue, identity: Identity, policy: PushPolicy
-    ) -> None:
-        self.store = store
-        self.queue = queue
-        self.identity = identity
-        self.policy = policy
+    """What offices do to the candidates in their scope, each change with its push."""
 
-    # -- offices: import ------------------------------------------------------------------
+    def __init__(self, store: RegistryStore, pushes: PushQueue, identity: Identity) -> None:
+        self.store = store
+        self.pushes = pushes
+        self.identity = identity
+
+    # -- import ---------------------------------------------------------------------------
     def import_rows(
         self, rows: Sequence[RawRow], office: OfficeToken, *, apply_valid: bool = False
     ) -> ImportReport:
@@ -224,9 +197,7 @@ class Registry:
                 old = current[row.registration]
                 if old is not None and not in_scope(office, old):
                     part.problems.append(
-                        RowProblem(
-                            line, row.registration, "registration", "报名号已由其他考区或考点登记"
-                        )
+                        RowProblem(line, row.registration, "registration", TAKEN_ELSEWHERE)
                     )
                     continue
                 new = self._candidate_of(row, old, office, now)
@@ -290,7 +261,7 @@ class Registry:
             }
         )
 
-    # -- offices: state changes -------------------------------------------------------------
+    # -- state changes ----------------------------------------------------------------------
     def update_states(
         self, updates: Sequence[StateUpdate], office: OfficeToken
     ) -> list[UpdateResult]:
@@ -361,58 +332,15 @@ class Registry:
         any other edit (name, category…) a history entry of who made it."""
         batch.save(new)
         if old is not None and old.version == new.version:
-            batch.record(new.registration, _change(new, office.office, "edited"))
+            batch.record(new.registration, history_entry(new, office.office, "edited"))
             return
         batch.record(
             new.registration,
             Change(version=new.version, state=new.state, by=new.changed_by, at=now, kind=kind),
         )
         if new.openid and new.binding_active:
-            self._queue_push(batch, new, f"v{new.version}", now)
-            self._schedule_reminder(batch, new, now)
-
-    def _queue_push(self, batch: Batch, candidate: Candidate, key: str, now: float) -> None:
-        assert candidate.openid is not None
-        batch.queue_delivery(
-            candidate.registration,
-            Delivery(
-                key=key,
-                version=candidate.version,
-                openid=candidate.openid,
-                state=candidate.state,
-                changed_at=candidate.changed_at,
-                queued_at=now,
-                updated_at=now,
-            ),
-        )
-        backoff = list(self.policy.backoff_seconds)
-        self.queue.enqueue(
-            PUSH_JOB,
-            candidate.registration,
-            key,
-            job_id=f"push-{candidate.registration}-{key}",
-            job_timeout=self.policy.job_timeout_seconds,
-            retry=Retry(max=len(backoff), interval=backoff) if backoff else None,
-            result_ttl=0,  # the delivery record is the result; RQ's copy would only cost memory
-            pipeline=batch.pipeline,
-        )
-
-    def _schedule_reminder(self, batch: Batch, candidate: Candidate, now: float) -> None:
-        """Unlocked with a deadline: remind before it, unless the state changes first."""
-        deadline = candidate.state.correction_deadline
-        if candidate.state.locked or deadline is None:
-            return
-        due = deadline.timestamp() - self.policy.reminder_lead_seconds
-        if due <= now:
-            return  # the deadline is too close: the push just sent is the reminder
-        self.queue.enqueue_at(
-            dt.datetime.fromtimestamp(due, tz=dt.UTC),
-            REMIND_JOB,
-            candidate.registration,
-            candidate.version,
-            job_id=f"remind-{candidate.registration}-v{candidate.version}",
-            pipeline=batch.pipeline,
-        )
+            self.pushes.push(batch, new, f"v{new.version}", now)
+            self.pushes.schedule_reminder(batch, new, now)
 
     def queue_reminder(self, registration: str, version: int) -> bool:
         """The reminder's push, if the state is still the one it was scheduled for."""
@@ -429,12 +357,12 @@ class Registry:
             key = f"v{version}-reminder"
             if self.store.delivery(registration, key) is not None:
                 return False  # a re-run of the reminder job
-            self._queue_push(batch, found, key, time.time())
+            self.pushes.push(batch, found, key, time.time())
             return True
 
         return self.store.transaction([registration], body)
 
-    # -- offices: reading, codes, releasing ------------------------------------------------
+    # -- reading, codes, releasing ---------------------------------------------------------
     def read(self, registration: str, office: OfficeToken) -> Candidate | None:
         found = self.store.candidate(registration)
         return found if found is not None and in_scope(office, found) else None
@@ -444,7 +372,7 @@ class Registry:
         if self.read(registration, office) is None:
             return None
         raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
-        self.store.save_binding_code(self._code_hash(raw), registration)
+        self.store.save_binding_code(self.identity.code_digest(raw), registration)
         return f"{raw[:4]}-{raw[4:]}"
 
     def release(self, registration: str, office: OfficeToken) -> bool:
@@ -454,135 +382,10 @@ class Registry:
             found = current[registration]
             if found is None or not in_scope(office, found):
                 return False
-            self._set_binding(batch, found, None, office.office, "released")
+            set_binding(batch, found, None, office.office, "released")
             return True
 
         return self.store.transaction([registration], body)
-
-    def _code_hash(self, code: str) -> str:
-        clean = "".join(ch for ch in code.upper() if ch in CODE_ALPHABET)
-        return self.identity.code_digest(clean)
-
-    # -- candidates: binding ----------------------------------------------------------------
-    def bind(self, openid: str, registration: str, name: str, id_tail: str) -> BindOutcome:
-        limit = self.policy.bind_failures_per_hour
-        # Counted per 报名号 even when none exists, so the answer tells nothing apart.
-        if wait := self.store.take_bind_attempt(openid, registration, limit):
-            return BindOutcome("cooldown", wait_seconds=wait)
-        found = self.store.candidate(registration)
-        if (
-            found is None
-            or normalize_name(name) != found.name
-            or not self.identity.tail_matches(found.id_tail_hash, normalize_id(id_tail))
-        ):
-            return BindOutcome("mismatch")
-        self.store.forgive_bind_attempt(openid, registration)
-        return self._attach(openid, registration)
-
-    def bind_with_code(self, openid: str, code: str) -> BindOutcome:
-        limit = self.policy.bind_failures_per_hour
-        if wait := self.store.take_bind_attempt(openid, None, limit):
-            return BindOutcome("cooldown", wait_seconds=wait)
-        registration = self.store.binding_code(self._code_hash(code))
-        if registration is None:
-            return BindOutcome("mismatch")
-        self.store.forgive_bind_attempt(openid, None)
-        # The code is used up only by a binding that succeeds (_attach voids it).
-        return self._attach(openid, registration)
-
-    def _attach(self, openid: str, registration: str) -> BindOutcome:
-        current = self.bound(openid)
-        if current is not None and current.registration != registration:
-            return BindOutcome("has_other", current)
-
-        def body(found: dict[str, Candidate | None], batch: Batch) -> BindOutcome:
-            candidate = found[registration]
-            assert candidate is not None  # identity was checked against it
-            if candidate.openid not in (None, openid):
-                return BindOutcome("taken", candidate)
-            kind: BindKind = "already" if candidate.openid == openid else "bound"
-            bound = self._set_binding(batch, candidate, openid, "candidate", "bound")
-            self._schedule_reminder(batch, bound, time.time())
-            return BindOutcome(kind, bound)
-
-        outcome = self.store.transaction([registration], body)
-        if outcome.kind in ("bound", "already"):
-            self.store.set_bound_registration(openid, registration)
-            self.store.void_binding_code(registration)
-        return outcome
-
-    def unbind(self, openid: str) -> Candidate | None:
-        """Unbinds the user's registration; None when nothing was bound."""
-        registration = self.store.bound_registration(openid)
-        if registration is None:
-            return None
-
-        def body(found: dict[str, Candidate | None], batch: Batch) -> Candidate | None:
-            candidate = found[registration]
-            if candidate is None or candidate.openid != openid:
-                return None
-            return self._set_binding(batch, candidate, None, "candidate", "unbound")
-
-        released = self.store.transaction([registration], body)
-        self.store.set_bound_registration(openid, None)
-        return released
-
-    def bound(self, openid: str) -> Candidate | None:
-        """The registration this user bound, if the binding still stands (an office may have
-        released it since)."""
-        registration = self.store.bound_registration(openid)
-        if registration is None:
-            return None
-        found = self.store.candidate(registration)
-        return found if found is not None and found.openid == openid else None
-
-    def deactivate(self, registration: str, openid: str) -> None:
-        """The user cannot receive pushes (unfollowed or refused them): stop trying."""
-
-        def body(found: dict[str, Candidate | None], batch: Batch) -> None:
-            candidate = found[registration]
-            if candidate is None or candidate.openid != openid or not candidate.binding_active:
-                return
-            inactive = candidate.model_copy(update={"binding_active": False})
-            batch.save(inactive)
-            batch.record(registration, _change(inactive, "system", "deactivated"))
-
-        self.store.transaction([registration], body)
-
-    def reactivate(self, registration: str, openid: str) -> None:
-        """The user writes to us again, so they follow us: pushes may resume."""
-
-        def body(found: dict[str, Candidate | None], batch: Batch) -> None:
-            candidate = found[registration]
-            if candidate is None or candidate.openid != openid or candidate.binding_active:
-                return
-            active = candidate.model_copy(update={"binding_active": True})
-            batch.save(active)
-            batch.record(registration, _change(active, "candidate", "bound"))
-
-        self.store.transaction([registration], body)
-
-    def _set_binding(
-        self, batch: Batch, candidate: Candidate, openid: str | None, by: str, kind: ChangeKind
-    ) -> Candidate:
-        changed = candidate.model_copy(
-            update={
-                "openid": openid,
-                "binding_active": openid is not None,
-                "bound_at": time.time() if openid else None,
-            }
-        )
-        batch.save(changed)
-        batch.record(candidate.registration, _change(changed, by, kind))
-        if openid is None:
-            batch.forget_recipient(candidate.registration)
-        return changed
-
-
-def _change(candidate: Candidate, by: str, kind: ChangeKind) -> Change:
-    return Change(
-        version=candidate.version, state=candidate.state, by=by, at=time.time(), kind=kind
-    )
 
 
 def _resolve_province(fields: dict[str, object]) -> dict[str, object]:
