@@ -61,6 +61,9 @@ CLEAR_LEAD_STRENGTH = 2.0
 CLEAR_LEAD_MARGIN = 0.4
 
 
+REWRITE_PASSES = 3
+
+
 class SizeBand(BaseModel):
     """File sizes up to `up_to_kb` read as the limit they are measured against."""
 
@@ -181,7 +184,13 @@ class Normalizer:
 
     def __call__(self, text: str) -> str:
         text = self._unfilled(self._mend_slips(self.fold(text)))
-        text = self._pattern.sub(lambda m: self._rewrites[m.group(0)], text)
+        # Again until nothing changes (at most a few passes): a rewrite can complete a longer
+        # variant, as 咋开 → 怎么开 → 开具 and 审和到哪步 → 审核到哪步 → 审核状态.
+        for _ in range(REWRITE_PASSES):
+            rewritten = self._pattern.sub(lambda m: self._rewrites[m.group(0)], text)
+            if rewritten == text:
+                break
+            text = rewritten
         return _SIZE.sub(self._size_word, text) if self._sizes else text
 
     def _unfilled(self, text: str) -> str:

@@ -109,6 +109,14 @@ def test_a_filler_between_the_words_of_a_term_does_not_hide_it(wechat: WeChatSim
     assert "执业期考核证明" not in reply  # the 执助 → 执医 proof, a different paper
 
 
+def test_one_rewrite_can_complete_another(wechat: WeChatSim):
+    # 考合 → 考核 makes 试用期考核证明; 咋 → 怎么 makes 怎么开 (开具).
+    user = wechat.user("o_twice")
+    user.says("辽宁")
+    reply = user.says("试用期考合正明咋开")
+    assert "《试用期考核合格证明》" in reply and "执业期考核证明" not in reply
+
+
 def test_a_size_is_read_against_the_limit_it_is_near(wechat: WeChatSim):
     user = wechat.user("o_sizes")
     user.says("江西")
