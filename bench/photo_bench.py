@@ -31,7 +31,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont, features
 
-from bot.photos import DEFAULT_RULES, check, fix
+from bot.content.photos import photo_rules
+from bot.photos import check, fix
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def _max_rss() -> int:
 
 def measure(case: Case, runs: int) -> Result:
     """Time and memory of check() then fix() on one case, in this (fresh) process."""
-    rules, reg = DEFAULT_RULES, case.registration_photo
+    rules, reg = photo_rules(), case.registration_photo
     rss_before = _max_rss()
     verdict = check(case.data, rules, registration_photo=reg)
     out = fix(case.data, rules, registration_photo=reg)

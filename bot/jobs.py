@@ -7,6 +7,7 @@ import logging
 from rq import get_current_job
 
 from bot import photo_replies, photos
+from bot.content.photos import photo_rules
 from bot.content.texts import texts
 from bot.pagination import paginate
 from bot.services import Services
@@ -50,16 +51,17 @@ def _check_photo(openid: str, media_id: str, registration_photo: bool) -> None:
     """Fetches the user's photo, tells them whether it will be accepted, sends a fixed copy."""
     api = services().wechat
     data = api.download_media(media_id)
-    verdict = photos.check(data, photos.DEFAULT_RULES, registration_photo=registration_photo)
+    rules = photo_rules()
+    verdict = photos.check(data, rules, registration_photo=registration_photo)
     if verdict.ok:
-        api.send_text(openid, photo_replies.accepted(verdict, registration_photo))
+        api.send_text(openid, photo_replies.accepted(verdict, rules, registration_photo))
         return
     if not verdict.fixable:
-        api.send_text(openid, photo_replies.unfixable(verdict))
+        api.send_text(openid, photo_replies.unfixable(verdict, rules))
         return
-    fixed = photos.fix(data, photos.DEFAULT_RULES, registration_photo=registration_photo)
-    after = photos.check(fixed, photos.DEFAULT_RULES, registration_photo=registration_photo)
-    api.send_text(openid, photo_replies.fixed(verdict, after, registration_photo))
+    fixed = photos.fix(data, rules, registration_photo=registration_photo)
+    after = photos.check(fixed, rules, registration_photo=registration_photo)
+    api.send_text(openid, photo_replies.fixed(verdict, after, rules, registration_photo))
     api.send_image(openid, api.upload_image("fixed.jpg", fixed))
 
 

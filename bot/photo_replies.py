@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from bot.content.texts import texts
-from bot.photos import Problem, Verdict
+from bot.photos import PhotoRules, Problem, Verdict
 
 
-def accepted(verdict: Verdict, registration_photo: bool) -> str:
+def accepted(verdict: Verdict, rules: PhotoRules, registration_photo: bool) -> str:
     if registration_photo:
-        return texts().photo_ok_registration.format(size_kb=_kb(verdict))
+        return texts().photo_ok_registration.format(
+            size_kb=_kb(verdict), limit_kb=rules.registration_max_bytes // 1024
+        )
     return texts().photo_ok.format(
         format=(verdict.format or "").upper(),
         size_kb=_kb(verdict),
@@ -17,19 +19,26 @@ def accepted(verdict: Verdict, registration_photo: bool) -> str:
     )
 
 
-def fixed(before: Verdict, after: Verdict, registration_photo: bool) -> str:
+def fixed(before: Verdict, after: Verdict, rules: PhotoRules, registration_photo: bool) -> str:
     if registration_photo:
-        return texts().photo_fixed_registration.format(original_kb=_kb(before), size_kb=_kb(after))
+        return texts().photo_fixed_registration.format(
+            original_kb=_kb(before),
+            size_kb=_kb(after),
+            limit_kb=rules.registration_max_bytes // 1024,
+        )
     return texts().photo_fixed.format(
-        problems=problems(before), size_kb=_kb(after), width=after.width, height=after.height
+        problems=problems(before, rules),
+        size_kb=_kb(after),
+        width=after.width,
+        height=after.height,
     )
 
 
-def unfixable(verdict: Verdict) -> str:
-    return texts().photo_unfixable.format(problems=problems(verdict))
+def unfixable(verdict: Verdict, rules: PhotoRules) -> str:
+    return texts().photo_unfixable.format(problems=problems(verdict, rules))
 
 
-def problems(verdict: Verdict) -> str:
+def problems(verdict: Verdict, rules: PhotoRules) -> str:
     t = texts()
     words = {
         Problem.TOO_LARGE: t.photo_problem_too_large,
@@ -43,6 +52,7 @@ def problems(verdict: Verdict) -> str:
         "· "
         + words[p].format(
             size_kb=_kb(verdict),
+            limit_kb=rules.max_bytes // 1024,
             format=verdict.format or "未知",
             width=verdict.width,
             height=verdict.height,

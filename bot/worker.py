@@ -8,6 +8,7 @@ from rq.worker import BaseWorker
 
 from bot import jobs
 from bot.content.knowledge import notices
+from bot.content.photos import photo_rules
 from bot.content.provinces import provinces
 from bot.content.review import review_texts
 from bot.content.texts import texts
@@ -66,4 +67,5 @@ def _warm_up(services: Services) -> None:
     notices()
     provinces()
     review_texts()
+    photo_rules()
     services.pusher  # noqa: B018 - a cached property: building it is the point

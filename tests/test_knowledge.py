@@ -18,7 +18,9 @@ from bot.content.knowledge import (
     sources,
 )
 from bot.content.loader import ContentError
+from bot.content.photos import Limit, photo_rules
 from bot.content.provinces import ProvinceTable, provinces
+from bot.content.review import Quote
 
 EXPECTED_IDS = {
     "jiangxi-2022",
@@ -261,3 +263,12 @@ def test_province_specific_rules_are_not_borrowed() -> None:
     # Graduate candidates limited to in-province schools: not stated by Sichuan.
     assert sc.fact("graduate-in-province") is None
     assert hb.fact("short-line-no-fresh-graduates") is not None
+
+
+def test_a_photo_limit_the_notice_does_not_state_is_refused():
+    fact = Quote(notice="upload-guide", fact="image-format-size")  # …不超过200k
+    Limit(max_kb=200, basis=fact).check()
+    with pytest.raises(ContentError, match="150k is not what fact 'image-format-size'"):
+        Limit(max_kb=150, basis=fact).check()
+    assert photo_rules().max_bytes == 200 * 1024
+    assert photo_rules().registration_max_bytes == 30 * 1024

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageStat
 
+from bot.content.photos import photo_rules
 from bot.photos import (
-    DEFAULT_RULES,
     PhotoNotFixable,
     PhotoRules,
     Problem,
@@ -21,7 +21,7 @@ from bot.photos import (
     fix,
 )
 
-RULES = DEFAULT_RULES
+RULES = photo_rules()
 KIB = 1024
 # The transpose that turns the picture as shown into the pixels stored under each orientation
 # (the inverse of what a viewer applies).

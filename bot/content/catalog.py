@@ -6,6 +6,7 @@ from bot.content.faq import faq_entries
 from bot.content.knowledge import notices
 from bot.content.loader import ContentError
 from bot.content.menu import menu
+from bot.content.photos import photo_rules
 from bot.content.provinces import provinces
 from bot.content.review import push_template, review_texts
 from bot.content.rules import province_rules, questions
@@ -19,6 +20,7 @@ def load_all() -> None:
     menu()
     review_texts()
     push_template()
+    photo_rules()
     check_faq_references()
     check_rules_references()
     matcher()  # the synonyms dictionary, and jieba's warm-up (about a second) before any user

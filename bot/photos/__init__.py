@@ -3,16 +3,13 @@
 Pure and in memory: bytes in, a Verdict or JPEG bytes out. Nothing here logs, keeps or sends the
 image or anything read from it (EXIF can hold the place a photo was taken).
 
-The limits come in as a PhotoRules from the caller; DEFAULT_RULES is built from the notices.
+The limits come in as a PhotoRules from the caller (bot/content/photos.py builds it from the
+notices).
 """
 
 from bot.photos.encode import fix
 from bot.photos.probe import check
 from bot.photos.rules import (
-    DEFAULT_RULES,
-    FORMATS,
-    MAX_BYTES,
-    REGISTRATION_MAX_BYTES,
     PhotoNotFixable,
     PhotoRules,
     Problem,
@@ -20,10 +17,6 @@ from bot.photos.rules import (
 )
 
 __all__ = [
-    "DEFAULT_RULES",
-    "FORMATS",
-    "MAX_BYTES",
-    "REGISTRATION_MAX_BYTES",
     "PhotoNotFixable",
     "PhotoRules",
     "Problem",

@@ -5,16 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-# Upload guide (knowledge/notices/upload-guide.yaml) 附件1 二(二) and 附件3 问题3:
-# 文件应使用jpg/jpeg/png格式……单个照片文件大小不超过200k; 附件3 问题4: phone photos are about
-# 1500kb, so most need shrinking. "k" is read as KiB, as Windows shows sizes.
-MAX_BYTES = 200 * 1024
-FORMATS = frozenset({"jpeg", "png"})
-# 附件3 问题11: the 报名照片 (小二寸白底证件照) must be under 30K after the 照片检测工具 saves it.
-REGISTRATION_MAX_BYTES = 30 * 1024
-# 图像清晰 (附件1 二(二)) in pixels: the notices give no figure; these are ours. A short side of
-# 600 px and a long side of 1200 px keep an ID card or an A4 page's print readable; 1600 px is
-# where fix() starts, as more pixels only cost JPEG quality within 200k.
+# The byte limits and formats come from the notices (knowledge/photos.yaml, loaded by
+# bot/content/photos.py). The pixel bounds are ours: the notices ask for 图像清晰 (upload guide
+# 附件1 二(二)) and give no figure. A short side of 600 px and a long side of 1200 px keep an ID
+# card or an A4 page's print readable; 1600 px is where fix() starts, as more pixels only cost
+# JPEG quality within 200k.
 MIN_SHORT_SIDE_PX = 600
 MIN_LONG_SIDE_PX = 1200
 MAX_LONG_SIDE_PX = 1600
@@ -22,7 +17,6 @@ MAX_LONG_SIDE_PX = 1600
 MAX_PIXELS = 40_000_000
 
 
-# JPEG qualities tried, best first; below 40 ringing starts to eat small print.
 class Problem(StrEnum):
     """One way a photo breaks the upload rules."""
 
@@ -40,7 +34,9 @@ BLOCKING = frozenset({Problem.TOO_SMALL, Problem.UNREADABLE, Problem.TOO_MANY_PI
 
 @dataclass(frozen=True)
 class PhotoRules:
-    """The upload limits, passed in so that a new year's notice changes data, not code."""
+    """The upload limits, passed in so that a new year's notice changes data, not code.
+
+    Sizes are in bytes: the notices' "k" is read as KiB, as Windows shows file sizes."""
 
     max_bytes: int
     formats: frozenset[str]
@@ -59,11 +55,6 @@ class PhotoRules:
             raise ValueError("need min_short_side_px <= min_long_side_px <= max_long_side_px")
         if not self.formats or "jpeg" not in self.formats:
             raise ValueError("formats must include jpeg, the format fix() writes")
-
-
-DEFAULT_RULES = PhotoRules(
-    max_bytes=MAX_BYTES, formats=FORMATS, registration_max_bytes=REGISTRATION_MAX_BYTES
-)
 
 
 @dataclass(frozen=True)
