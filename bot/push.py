@@ -152,7 +152,8 @@ class Pusher:
             return self._send_text(registration, delivery, candidate, to, reminder)
         except WeChatClientException as exc:
             if exc.errcode is None:  # an HTTP error (502…): WeChat may or may not have sent it
-                return self._unsure(registration, delivery, last_attempt, f"HTTP {exc.errmsg}")
+                status = exc.response.status_code if exc.response is not None else "error"
+                return self._unsure(registration, delivery, last_attempt, f"HTTP {status}")
             code = int(exc.errcode)
             if code in INACTIVE:
                 self.bindings.deactivate(registration, to)

@@ -232,6 +232,19 @@ def test_the_end_of_a_binding_forgets_who_the_pushes_went_to(
     assert naming and all(0 < redis.ttl(k) <= 3600 for k in naming), naming
 
 
+def test_a_binding_ending_during_a_send_still_forgets_the_recipient(
+    bound: str, client: FlaskClient, services: Services, wechat: WeChatSim
+):
+    update(client, bound, "220130100001", status="考点通过")
+    store = services.registry.store
+    held = store.claim_delivery("220130100001", "v2", 30)  # a worker is sending it…
+    assert held is not None and held.openid == "o_push"
+    wechat.user("o_push").says("解绑")  # …when the candidate unbinds
+    store.put_delivery("220130100001", held.model_copy(update={"status": "sent"}))
+    settled = delivery_of(services, 2)
+    assert (settled.status, settled.openid) == ("sent", None)
+
+
 def test_hebei_approved_and_unpaid_is_told_to_pay_289(
     wechat: WeChatSim, hebei: str, client: FlaskClient
 ):
@@ -278,12 +291,14 @@ def test_a_gateway_error_is_retried_and_the_push_delivered_once(
     fake_wechat: FakeWeChat,
     run_jobs: Callable[[], None],
 ):
-    requests.post(f"{fake_wechat.url}/_fake/fail", json={"http": 502}, timeout=5)
+    requests.post(
+        f"{fake_wechat.url}/_fake/fail", json={"http": 502, "api": "template_send"}, timeout=5
+    )
     update(client, bound, "220130100001", status="考点通过")
     run_jobs()
     assert len(delivered(fake_wechat, "o_push")) == 1
     d = delivery_of(services, 2)
-    assert (d.status, d.attempts) == ("sent", 2)
+    assert (d.status, d.attempts, d.reason) == ("sent", 2, "HTTP 502")
 
 
 def test_a_quota_error_pauses_every_push_not_only_its_own(

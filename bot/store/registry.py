@@ -88,6 +88,21 @@ return 0
 """
 
 
+# Writes a delivery's new state, unless its recipient was forgotten meanwhile (the binding
+# ended while a worker held it): then the record stays without the openid.
+_PUT_DELIVERY = """
+local old = redis.call('hget', KEYS[1], ARGV[1])
+if old and cjson.decode(old).openid == cjson.null then
+  local d = cjson.decode(ARGV[2])
+  d.openid = cjson.null
+  redis.call('hset', KEYS[1], ARGV[1], cjson.encode(d))
+else
+  redis.call('hset', KEYS[1], ARGV[1], ARGV[2])
+end
+return 0
+"""
+
+
 class Batch:
     """What one transaction writes; built by the caller, executed by `transaction`."""
 
@@ -118,6 +133,7 @@ class RegistryStore:
         self._take_attempt = client.register_script(_TAKE_ATTEMPT)
         self._forgive = client.register_script(_FORGIVE)
         self._forget_recipient = client.register_script(_FORGET_RECIPIENT)
+        self._put_delivery = client.register_script(_PUT_DELIVERY)
 
     # -- candidates ---------------------------------------------------------------------------
     def candidate(self, registration: str) -> Candidate | None:
@@ -229,7 +245,10 @@ class RegistryStore:
         return Delivery.model_validate_json(raw) if raw else None
 
     def put_delivery(self, registration: str, delivery: Delivery) -> None:
-        self.redis.hset(keys.deliveries(registration), delivery.key, delivery.model_dump_json())
+        """Records an attempt's outcome; a recipient forgotten since the claim stays forgotten."""
+        self._put_delivery(
+            keys=[keys.deliveries(registration)], args=[delivery.key, delivery.model_dump_json()]
+        )
 
     def map_msgid(self, msgid: str, registration: str, key: str) -> None:
         ttl = keys.MSGID_DAYS * 86400
