@@ -110,11 +110,12 @@ def test_a_filler_between_the_words_of_a_term_does_not_hide_it(wechat: WeChatSim
 
 
 def test_one_rewrite_can_complete_another(wechat: WeChatSim):
-    # 考合 → 考核 makes 试用期考核证明; 咋 → 怎么 makes 怎么开 (开具).
+    # 咋 → 怎么 makes 怎么开 (开具); 审和 → 审核 makes 审核到哪步 (审核状态).
     user = wechat.user("o_twice")
     user.says("辽宁")
-    reply = user.says("试用期考合正明咋开")
-    assert "《试用期考核合格证明》" in reply and "执业期考核证明" not in reply
+    reply = user.says("试用期的考核证明咋开")
+    assert "《试用期考核合格证明》" in reply and "每个单位一份" in reply
+    assert "右上角" in user.says("审和到哪步了")  # where the review state is shown
 
 
 def test_a_size_is_read_against_the_limit_it_is_near(wechat: WeChatSim):
