@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from bot.api import register_api
 from bot.content.catalog import load_all
+from bot.content.provinces import provinces
 from bot.conversation import Conversation, Route
 from bot.router import ROUTES, words_of
 from bot.services import Services
@@ -31,6 +32,7 @@ def create_app(
     )
     load_all()
     services = services or Services(settings)
+    services.store.adopt_old_gaps([*(p.id for p in provinces().provinces), None])
     if settings.local_mode:
         log.warning(
             "local mode: development credentials, WeChat API at %s", settings.wechat_api_base_url

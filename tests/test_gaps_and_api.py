@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
+import pytest
 from flask.testing import FlaskClient
 
+from bot.app import create_app
 from bot.offices import issue_token
 from bot.services import Services
 from bot.settings import Settings
+from bot.store import keys
 from tests.conftest import env_of
 from tests.wechat_sim import WeChatSim
 
@@ -60,6 +64,33 @@ def test_a_question_nobody_asks_again_leaves_the_list(services: Services):
     assert set(left) == {"去年的问题", "只问过一次", "新问题"}  # 今年的问题: 200 days unasked
     assert left["去年的问题"].count == 2
     assert left["新问题"].last_asked == start + 300 * day
+
+
+def test_the_list_leaves_out_stale_questions_even_when_nobody_asks_anything(
+    services: Services,
+):
+    store, day = services.store, 86400.0
+    store.count_unanswered("sichuan", "冷门问题", now=1_800_000_000.0)
+    assert [g.question for g in store.unanswered("sichuan", 10, now=1_800_000_000.0)] == [
+        "冷门问题"
+    ]
+    assert store.unanswered("sichuan", 10, now=1_800_000_000.0 + 181 * day) == []
+
+
+def test_gaps_counted_by_an_earlier_version_are_adopted_at_start(
+    services: Services, settings: Settings
+):
+    # The earlier layout: counts in yk:gaps:<p>, last-asked times in a hash beside them.
+    old_counts, old_last = keys.old_gaps("jiangxi")
+    services.redis.zadd(old_counts, {"老问题": 3, "没有时间的问题": 1})
+    services.redis.hset(old_last, "老问题", f"{time.time() - 86400:.0f}")
+    create_app(settings, services)
+    gaps = {g.question: g for g in services.store.unanswered("jiangxi", 10)}
+    assert gaps["老问题"].count == 3 and gaps["没有时间的问题"].count == 1
+    assert time.time() - gaps["老问题"].last_asked == pytest.approx(86400, abs=60)
+    assert not services.redis.exists(old_counts, old_last)
+    create_app(settings, services)  # a second start changes nothing
+    assert services.store.unanswered("jiangxi", 10)[0].count == 3
 
 
 def test_the_api_refuses_without_a_valid_token(client: FlaskClient):

@@ -6,6 +6,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Iterable
 from typing import cast
 
 import redis
@@ -146,17 +147,15 @@ class Store:
     ) -> None:
         """Counts a question below the confidence rule (by its folded text) and when it came;
         questions not asked again within `gap_days` leave the list."""
-        now = time.time() if now is None else now
-        self._count_gap(
-            keys=[keys.gaps(province), keys.gaps_seen(province)],
-            args=[question, f"{now:.0f}", f"{now - self.gap_seconds:.0f}"],
-        )
+        self._sweep_gaps(province, question, now, most=100)
 
-    def unanswered(self, province: str | None, top: int) -> list[Gap]:
-        """The most often asked unanswered questions, most frequent first."""
-        key = keys.gaps(province)
+    def unanswered(self, province: str | None, top: int, now: float | None = None) -> list[Gap]:
+        """The most often asked unanswered questions, most frequent first (none gone stale)."""
+        # Sweeps first: a province nobody has asked in for months still drops its stale gaps.
+        self._sweep_gaps(province, "", now, most=10_000)
         ranked = cast(
-            list[tuple[bytes, float]], self.redis.zrevrange(key, 0, top - 1, withscores=True)
+            list[tuple[bytes, float]],
+            self.redis.zrevrange(keys.gaps(province), 0, top - 1, withscores=True),
         )
         if not ranked:
             return []
@@ -166,6 +165,37 @@ class Store:
             Gap(question=q, count=int(n), last_asked=t or 0.0)
             for q, (_, n), t in zip(questions, ranked, last, strict=True)
         ]
+
+    def _sweep_gaps(
+        self, province: str | None, question: str, now: float | None, most: int
+    ) -> None:
+        now = time.time() if now is None else now
+        self._count_gap(
+            keys=[keys.gaps(province), keys.gaps_seen(province)],
+            args=[question, f"{now:.0f}", f"{now - self.gap_seconds:.0f}", most],
+        )
+
+    def adopt_old_gaps(self, provinces: Iterable[str | None]) -> None:
+        """Moves gaps counted by versions before GAP_DAYS into today's keys (once; then the old
+        keys are gone). A question with no last-asked time counts as asked now."""
+        now = f"{time.time():.0f}"
+        for province in provinces:
+            counts_key, last_key = keys.old_gaps(province)
+            if self.redis.type(counts_key) != b"zset":
+                continue
+            counts = cast(
+                list[tuple[bytes, float]], self.redis.zrange(counts_key, 0, -1, withscores=True)
+            )
+            last = cast(dict[bytes, bytes], self.redis.hgetall(last_key))
+            pipe = self.redis.pipeline(transaction=False)
+            for question, n in counts:
+                pipe.zincrby(keys.gaps(province), n, question)
+                pipe.zadd(
+                    keys.gaps_seen(province), {question: float(last.get(question, now))}, gt=True
+                )
+            pipe.delete(counts_key, last_key)
+            pipe.execute()
+            log.info("adopted %d unanswered questions of %s", len(counts), province or "none")
 
     # -- exam offices' API tokens (only their hashes are stored) -------------------------------
     def save_office_token(self, token_hash: str, office: OfficeToken) -> None:

@@ -11,8 +11,8 @@ yk:{u:<openid>}:rate:<minute>    messages counted that minute          2 minutes
 yk:{u:<openid>}:lock             the token of the message in hand      lease
 yk:wechat:{<appid>}:token        the shared access token               expires_in − 5 minutes
 yk:wechat:{<appid>}:token-lock   one refresher at a time               10 seconds
-yk:gaps:<province|none>          unanswered question → times asked     GAP_DAYS since last asked
-yk:gaps:<province|none>:seen     unanswered question → last asked at   GAP_DAYS since last asked
+yk:gaps:{<province|none>}        unanswered question → times asked     GAP_DAYS since last asked
+yk:gaps:{<province|none>}:seen   unanswered question → last asked at   GAP_DAYS since last asked
 yk:offices:tokens                sha256(token) → OfficeToken JSON      until revoked
 yk:{u:<openid>}:registration     the 报名号 this user bound             until unbound
 yk:{u:<openid>}:bind-failures    failed binding attempts this hour     1 hour
@@ -25,6 +25,9 @@ yk:binding-code:<hmac(code)>     报名号 an office's one-time code binds  BIND
 yk:push:msgid:<msgid>            报名号 and delivery key of a template  MSGID_DAYS
 yk:push:bucket                   the shared push token bucket          a few seconds idle
 yk:push:paused                   set when WeChat says the quota is hit  the pause
+
+A province's two gap keys share the hash tag {<province>}, so one script counts and sweeps
+them together.
 
 A candidate's keys share the hash tag {c:<报名号>}, so one transaction covers a state change,
 its history entry and its delivery record. (The transaction also enqueues the RQ job, whose
@@ -62,11 +65,17 @@ def wechat_token_lock(appid: str) -> str:
 
 
 def gaps(province: str | None) -> str:
-    return f"{PREFIX}:gaps:{province or 'none'}"
+    return f"{PREFIX}:gaps:{{{province or 'none'}}}"
 
 
 def gaps_seen(province: str | None) -> str:
     return f"{gaps(province)}:seen"
+
+
+def old_gaps(province: str | None) -> tuple[str, str]:
+    """The counts and last-asked hash of versions before GAP_DAYS (adopted at start)."""
+    old = f"{PREFIX}:gaps:{province or 'none'}"
+    return old, f"{old}:last"
 
 
 def office_tokens() -> str:

@@ -2,8 +2,8 @@
 
 The client library's own cost per command (redis-py 8: roughly 0.1 ms of CPU each) made five
 round trips per message the largest cost on the webhook path; one script to begin and one to
-finish do the same work atomically. Every key a script touches belongs to one user, so the
-scripts run unchanged on a Redis Cluster.
+finish do the same work atomically. The keys of one script share a hash tag (one user's, or
+one province's unanswered questions), so the scripts run unchanged on a Redis Cluster.
 """
 
 # KEYS: message, rate, lock, profile
@@ -46,13 +46,15 @@ return 0
 """
 
 # KEYS: counts (zset question → times asked), seen (zset question → last asked at)
-# ARGV: question, now, oldest time kept
+# ARGV: question ('' to count nothing), now, oldest time kept, most questions to drop
 # Counts the question, then drops a bounded batch of questions nobody has asked since the
 # cutoff, so last season's gaps leave the list without a sweep over all of them.
 COUNT_GAP = """
-redis.call('ZINCRBY', KEYS[1], 1, ARGV[1])
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-local stale = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[3], 'LIMIT', 0, 100)
+if ARGV[1] ~= '' then
+  redis.call('ZINCRBY', KEYS[1], 1, ARGV[1])
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+end
+local stale = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[3], 'LIMIT', 0, ARGV[4])
 if #stale > 0 then
   redis.call('ZREM', KEYS[1], unpack(stale))
   redis.call('ZREM', KEYS[2], unpack(stale))
