@@ -48,11 +48,7 @@ def kind(*msg_types: str) -> Predicate:
 
 
 def names_province(ctx: Context) -> bool:
-    table = provinces()
-    if table.exact(ctx.text) or ctx.text.removesuffix("省") in table.other_regions:
-        return True
-    named = table.mentioned_in(ctx.text) or table.unserved_in(ctx.text)
-    return named is not None and len(ctx.text) <= 20 and table.declares(ctx.text)
+    return provinces().declared_in(ctx.text)
 
 
 def unheard_voice(ctx: Context) -> bool:

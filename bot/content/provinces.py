@@ -8,6 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.content.loader import ROOT, load_model
 
+# Longer messages that name a province are questions about it, not the user saying theirs.
+DECLARATION_CHARS = 20
+CHOICE_CHARS = 12
+
 
 class Province(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -46,6 +50,21 @@ class ProvinceTable(BaseModel):
     def exact(self, text: str) -> Province | None:
         """The province a message is nothing but the name of, single-character aliases included."""
         return next((p for p in self.provinces if text in p.names), None)
+
+    def declared_in(self, text: str) -> bool:
+        """Whether a message tells us the user's province: a bare name (河北, 上海省), or a
+        short statement naming one (我是河北考生), not a question about it (河北的缴费…)."""
+        if self.exact(text) or text.removesuffix("省") in self.other_regions:
+            return True
+        named = self.mentioned_in(text) or self.unserved_in(text)
+        return named is not None and len(text) <= DECLARATION_CHARS and self.declares(text)
+
+    def chosen_in(self, text: str) -> Province | None:
+        """The province a reply to "which province?" names: the bare name, or a short reply
+        holding it (河北的, 我在石家庄); a long message is a new question instead."""
+        if found := self.exact(text):
+            return found
+        return self.mentioned_in(text) if len(text) <= CHOICE_CHARS else None
 
     def unserved_in(self, text: str) -> str | None:
         """A region we have no notice for, named in the message."""

@@ -147,9 +147,7 @@ def _chosen(ctx: Context, pending: Pending) -> str | None:
     if text.isdigit() and 1 <= int(text) <= len(pending.options):
         return pending.options[int(text) - 1]
     if pending.kind == "province_for_faq":
-        named = provinces().exact(text) or (
-            provinces().mentioned_in(text) if len(text) <= 12 else None
-        )
+        named = provinces().chosen_in(text)
         return named.id if named and named.id in pending.options else None
     return None
 
