@@ -40,7 +40,7 @@ import requests
 from bot.push import client_msg_id
 from bot.redis_server import ensure_embedded, stop_embedded
 from bot.registry.imports import RawRow
-from bot.registry.service import StateUpdate
+from bot.registry.updates import StateUpdate
 from bot.services import Services
 from bot.settings import load_settings
 from bot.store import OfficeToken

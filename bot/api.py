@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 from bot.offices import authenticate
 from bot.openapi import openapi_document
-from bot.registry.imports import ImportFileError, RawRow, read_csv, read_json
+from bot.registry.imports import ImportFileError, ImportReport, RawRow, read_csv, read_json
 from bot.registry.models import Candidate
-from bot.registry.service import ImportReport, StateUpdate, StateUpdates
+from bot.registry.updates import StateUpdate, StateUpdates
 from bot.services import Services
 
 PUBLIC = {"/api/openapi.json"}

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from bot.registry.imports import CandidateRow
 from bot.registry.models import ReviewState
-from bot.registry.service import StateUpdates, UpdateResult
+from bot.registry.updates import StateUpdates, UpdateResult
 
 
 def _json(schema_ref: str) -> dict[str, Any]:

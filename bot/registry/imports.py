@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import (
@@ -152,7 +152,28 @@ def problems_of(exc: ValidationError) -> list[tuple[str, str]]:
     """(field, reason) for each problem of a row."""
     found = []
     for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"]) or "row"
+        where = ".".join(str(p) for p in err["loc"]) or "row"
         reason = "多余的列" if err["type"] == "extra_forbidden" else err["msg"]
-        found.append((field, reason))
+        found.append((where, reason))
     return found
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """Why one row was not applied, by its line in the office's file."""
+
+    line: int
+    registration: str | None
+    field: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts, and every row's problem (nothing applied unless asked)."""
+
+    applied: bool = False
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
