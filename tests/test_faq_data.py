@@ -193,6 +193,12 @@ def test_malformed_entries_are_refused_by_id(tmp_path: Path, changes: dict[str, 
         load_faq(tmp_path)
 
 
+def test_a_section_cited_in_another_style_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "bad.yaml", good_entry(source={"notice": "x", "section": "二、（七）"}))
+    with pytest.raises(ContentError, match=r"source\.section(.|\n)*二\(七\)"):
+        load_faq(tmp_path)
+
+
 def test_an_id_that_is_not_kebab_case_is_refused(tmp_path: Path) -> None:
     write(tmp_path, "bad.yaml", good_entry(id="Not_Kebab"))
     with pytest.raises(ContentError, match=r"entry 'Not_Kebab' entries\.0\.id"):

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# 二、（七） where the house style is 二(七): one style under every answer, as the offices cite.
+_NUMERAL = "[一二三四五六七八九十]"
+_OTHER_STYLE = re.compile(f"{_NUMERAL}、（{_NUMERAL}+）|（[一二三四五六七八九十\\d]+）")
 
 
 class Source(BaseModel):
@@ -14,3 +20,10 @@ class Source(BaseModel):
     section: str = Field(
         min_length=1, description="as the notice numbers it, e.g. 二(七) or 附件3 问题5"
     )
+
+    @field_validator("section")
+    @classmethod
+    def _one_style(cls, section: str) -> str:
+        if found := _OTHER_STYLE.search(section):
+            raise ValueError(f"write {found.group(0)} as the notices are cited: 二(七), 1、(一)")
+        return section
