@@ -5,6 +5,7 @@ cannot be taken over, and the office must learn why.)"""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
@@ -12,7 +13,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from bot.offices import authenticate
 from bot.openapi import openapi_document
-from bot.registry.imports import ImportFileError, ImportReport, RawRow, read_csv, read_json
+from bot.registry.imports import ImportFileError, RawRow, read_csv, read_json
 from bot.registry.models import Candidate
 from bot.registry.updates import StateUpdate, StateUpdates
 from bot.services import Services
@@ -86,7 +87,7 @@ def _routes(services: Services) -> Blueprint:
         except ImportFileError as exc:
             return _error(400, "unreadable_file", str(exc))
         report = registry.import_rows(rows, g.office, apply_valid=query.apply_valid)
-        response = jsonify(_report(report))
+        response = jsonify(dataclasses.asdict(report))
         response.status_code = 200 if report.applied else 422
         return response
 
@@ -163,16 +164,6 @@ def _json_body() -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise NotJson()
     return payload
-
-
-def _report(report: ImportReport) -> dict[str, Any]:
-    return {
-        "applied": report.applied,
-        "created": report.created,
-        "updated": report.updated,
-        "unchanged": report.unchanged,
-        "problems": [p.__dict__ for p in report.problems],
-    }
 
 
 def _candidate_view(c: Candidate) -> dict[str, Any]:
